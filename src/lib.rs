@@ -1,0 +1,6 @@
+//! The nbtd driver: sockets, interfaces, configuration, persistence and the command lines,
+//! on top of the I/O-free [`nbt_protocol`] crate.
+
+#![forbid(unsafe_code)]
+
+pub use nbt_protocol as protocol;
