@@ -419,20 +419,18 @@ impl ScopedName {
                 0x00 => {
                     let n = usize::from(len);
                     if n == 0 {
-                        if name.is_none() {
+                        let Some(name) = name else {
                             return Err(ParseError::bad_value(
                                 field,
                                 pos,
                                 0,
                                 "a 32-byte first label",
                             ));
-                        }
-                        total += 1;
+                        };
                         r.seek(resume.unwrap_or(pos + 1));
-                        let scope = Scope(scope);
                         return Ok(ScopedName {
-                            name: name.unwrap_or(NetbiosName::WILDCARD),
-                            scope,
+                            name,
+                            scope: Scope(scope),
                         });
                     }
                     total += 1 + n;
