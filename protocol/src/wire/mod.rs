@@ -8,7 +8,12 @@
 //!   and allocate nothing.
 //! - For every type, `parse(emit(x)) == x`.
 
+pub mod browse;
 pub mod cursor;
+pub mod dgram;
+pub mod ns;
+pub mod smb;
+pub mod ssn;
 
 use crate::error::EmitError;
 

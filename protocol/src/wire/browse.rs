@@ -1,0 +1,1 @@
+//! Browser protocol frames (MS-BRWS 2.2) carried on `\MAILSLOT\BROWSE`.

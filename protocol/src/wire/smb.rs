@@ -1,0 +1,1 @@
+//! SMB1 messages and the SMB_COM_TRANSACTION envelope that carries mailslot writes.
