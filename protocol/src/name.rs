@@ -291,7 +291,11 @@ impl Scope {
 
     /// Bytes the scope adds to an encoded name: one length byte per label plus the labels.
     pub fn wire_len(&self) -> usize {
-        if self.0.is_empty() { 0 } else { self.0.len() + 1 }
+        if self.0.is_empty() {
+            0
+        } else {
+            self.0.len() + 1
+        }
     }
 
     /// Compares scopes ignoring ASCII case, as DNS does.
@@ -374,108 +378,122 @@ impl ScopedName {
     /// With [`Pointers::Follow`], a label may be a pointer to an earlier offset of the reader's
     /// buffer; each pointer must point strictly before the label that holds it, and at most a few
     /// are followed, so hostile pointer loops end with an error.
-    pub fn parse(r: &mut Reader<'_>, pointers: Pointers, field: &'static str) -> Result<Self, ParseError> {
-        let buf = r.buffer();
-        let start = r.pos();
-        let mut pos = start;
-        // Where the caller's reader continues: after the first pointer, or after the final zero.
-        let mut resume: Option<usize> = None;
-        let mut hops = 0usize;
-        let mut total = 0usize;
-        let mut name: Option<NetbiosName> = None;
-        let mut scope: Vec<u8> = Vec::new();
-        loop {
-            let len = *buf
-                .get(pos)
-                .ok_or_else(|| ParseError::truncated(field, pos, 1, 0))?;
-            match len & 0xC0 {
-                0xC0 => {
-                    if pointers == Pointers::Reject {
-                        return Err(ParseError::malformed(
-                            field,
-                            pos,
-                            "label pointer where a full name is required",
-                        ));
-                    }
-                    let lo = *buf
-                        .get(pos + 1)
-                        .ok_or_else(|| ParseError::truncated(field, pos, 2, buf.len() - pos))?;
-                    let target = (usize::from(len & 0x3F) << 8) | usize::from(lo);
-                    hops += 1;
-                    if hops > MAX_POINTER_HOPS {
-                        return Err(ParseError::malformed(field, pos, "too many label pointers"));
-                    }
-                    if target >= pos {
-                        return Err(ParseError::bad_value(
-                            field,
-                            pos,
-                            target as u64,
-                            "a label pointer to an earlier offset",
-                        ));
-                    }
-                    resume.get_or_insert(pos + 2);
-                    pos = target;
+    pub fn parse(
+        r: &mut Reader<'_>,
+        pointers: Pointers,
+        field: &'static str,
+    ) -> Result<Self, ParseError> {
+        let at = r.pos();
+        let labels = read_labels(r, pointers, field)?;
+        let mut it = labels.iter();
+        let &(off, first) = it
+            .next()
+            .ok_or_else(|| ParseError::bad_value(field, at, 0, "a first label of 32 bytes"))?;
+        if first.len() != ENCODED_LEN {
+            return Err(ParseError::bad_value(
+                field,
+                off.saturating_sub(1),
+                first.len() as u64,
+                "a first label of 32 bytes",
+            ));
+        }
+        let name = NetbiosName::from_first_level(first, off)?;
+        let mut scope = Vec::new();
+        for &(off, label) in it {
+            if label.iter().any(|&b| b <= 0x20 || b >= 0x7f || b == b'.') {
+                return Err(ParseError::malformed(
+                    field,
+                    off,
+                    "scope label holds a byte that scopes cannot carry",
+                ));
+            }
+            if !scope.is_empty() {
+                scope.push(b'.');
+            }
+            scope.extend_from_slice(label);
+        }
+        Ok(ScopedName {
+            name,
+            scope: Scope(scope),
+        })
+    }
+}
+
+/// Reads a sequence of DNS-style labels at the reader's position, following label pointers when
+/// allowed, and moves the reader past the name. Returns each label with the offset of its first
+/// byte. The walk is bounded: the name may not exceed 255 bytes and at most a few pointers are
+/// followed, each strictly backwards.
+pub(crate) fn read_labels<'a>(
+    r: &mut Reader<'a>,
+    pointers: Pointers,
+    field: &'static str,
+) -> Result<Vec<(usize, &'a [u8])>, ParseError> {
+    let buf = r.buffer();
+    let mut pos = r.pos();
+    // Where the caller's reader continues: after the first pointer, or after the final zero.
+    let mut resume: Option<usize> = None;
+    let mut hops = 0usize;
+    let mut total = 0usize;
+    let mut labels = Vec::new();
+    loop {
+        let len = *buf
+            .get(pos)
+            .ok_or_else(|| ParseError::truncated(field, pos, 1, 0))?;
+        match len & 0xC0 {
+            0xC0 => {
+                if pointers == Pointers::Reject {
+                    return Err(ParseError::malformed(
+                        field,
+                        pos,
+                        "label pointer where a full name is required",
+                    ));
                 }
-                0x00 => {
-                    let n = usize::from(len);
-                    if n == 0 {
-                        let Some(name) = name else {
-                            return Err(ParseError::bad_value(
-                                field,
-                                pos,
-                                0,
-                                "a 32-byte first label",
-                            ));
-                        };
-                        r.seek(resume.unwrap_or(pos + 1));
-                        return Ok(ScopedName {
-                            name,
-                            scope: Scope(scope),
-                        });
-                    }
-                    total += 1 + n;
-                    if total + 1 > MAX_WIRE_NAME_LEN {
-                        return Err(ParseError::malformed(field, pos, "name is longer than 255 bytes"));
-                    }
-                    let label = buf
-                        .get(pos + 1..pos + 1 + n)
-                        .ok_or_else(|| ParseError::truncated(field, pos + 1, n, buf.len() - pos - 1))?;
-                    match name {
-                        None => {
-                            if n != ENCODED_LEN {
-                                return Err(ParseError::bad_value(
-                                    field,
-                                    pos,
-                                    n as u64,
-                                    "a first label of 32 bytes",
-                                ));
-                            }
-                            name = Some(NetbiosName::from_first_level(label, pos + 1)?);
-                        }
-                        Some(_) => {
-                            if !scope.is_empty() {
-                                scope.push(b'.');
-                            }
-                            if label.iter().any(|&b| b <= 0x20 || b >= 0x7f || b == b'.') {
-                                return Err(ParseError::malformed(
-                                    field,
-                                    pos + 1,
-                                    "scope label holds a byte that scopes cannot carry",
-                                ));
-                            }
-                            scope.extend_from_slice(label);
-                        }
-                    }
-                    pos += 1 + n;
+                let lo = *buf
+                    .get(pos + 1)
+                    .ok_or_else(|| ParseError::truncated(field, pos, 2, buf.len() - pos))?;
+                let target = (usize::from(len & 0x3F) << 8) | usize::from(lo);
+                hops += 1;
+                if hops > MAX_POINTER_HOPS {
+                    return Err(ParseError::malformed(field, pos, "too many label pointers"));
                 }
-                _ => {
+                if target >= pos {
                     return Err(ParseError::bad_value(
                         field,
                         pos,
-                        u64::from(len),
-                        "a label length below 64 or a pointer (0xC0)",
+                        target as u64,
+                        "a label pointer to an earlier offset",
                     ));
                 }
+                resume.get_or_insert(pos + 2);
+                pos = target;
+            }
+            0x00 => {
+                let n = usize::from(len);
+                if n == 0 {
+                    r.seek(resume.unwrap_or(pos + 1));
+                    return Ok(labels);
+                }
+                total += 1 + n;
+                if total + 1 > MAX_WIRE_NAME_LEN {
+                    return Err(ParseError::malformed(
+                        field,
+                        pos,
+                        "name is longer than 255 bytes",
+                    ));
+                }
+                let label = buf
+                    .get(pos + 1..pos + 1 + n)
+                    .ok_or_else(|| ParseError::truncated(field, pos + 1, n, buf.len() - pos - 1))?;
+                labels.push((pos + 1, label));
+                pos += 1 + n;
+            }
+            _ => {
+                return Err(ParseError::bad_value(
+                    field,
+                    pos,
+                    u64::from(len),
+                    "a label length below 64 or a pointer (0xC0)",
+                ));
             }
         }
     }
@@ -569,7 +587,10 @@ mod tests {
     #[test]
     fn wildcard_is_nul_padded_and_others_space_padded() {
         assert_eq!(NetbiosName::new("*", 0).unwrap(), NetbiosName::WILDCARD);
-        assert_eq!(NetbiosName::new("ab", 0x20).unwrap().raw(), b"AB             \x20");
+        assert_eq!(
+            NetbiosName::new("ab", 0x20).unwrap().raw(),
+            b"AB             \x20"
+        );
         assert!(NetbiosName::WILDCARD.is_wildcard());
     }
 
@@ -595,7 +616,10 @@ mod tests {
         assert_eq!("alpha".parse::<NetbiosName>().unwrap().suffix(), 0);
         assert!("x#zz".parse::<NetbiosName>().is_err());
         assert_eq!(a.to_string(), "LABWG<1d>");
-        assert_eq!(NetbiosName::MSBROWSE.to_string(), "\\x01\\x02__MSBROWSE__\\x02<01>");
+        assert_eq!(
+            NetbiosName::MSBROWSE.to_string(),
+            "\\x01\\x02__MSBROWSE__\\x02<01>"
+        );
     }
 
     #[test]

@@ -1,1 +1,0 @@
-//! Name service packets (UDP 137), RFC 1002 §4.2.
