@@ -15,6 +15,7 @@
 
 pub mod error;
 pub mod name;
+pub mod roundtrip;
 pub mod wire;
 
 pub use error::{EmitError, ErrorKind, ParseError};

@@ -87,21 +87,37 @@ impl NetbiosName {
 
     /// Builds a name from text: upper-cased, padded with spaces (NULs for `*`).
     ///
-    /// Rejects empty names, names over 15 bytes, and control bytes. Use [`from_raw`](Self::from_raw)
-    /// for special names such as `__MSBROWSE__`.
+    /// Rejects empty or blank names, names over 15 bytes, and control bytes. Use
+    /// [`from_raw`](Self::from_raw) for special names such as `__MSBROWSE__`, or the `\xNN`
+    /// escapes of the text form ([`FromStr`]).
     pub fn new(name: &str, suffix: u8) -> Result<Self, NameError> {
-        let bytes = name.as_bytes();
-        if bytes.is_empty() {
-            return Err(NameError::Empty);
-        }
-        if bytes.len() > NAME_LEN - 1 {
-            return Err(NameError::TooLong(name.to_owned()));
-        }
-        if let Some(&byte) = bytes.iter().find(|&&b| b < 0x20 || b == 0x7f) {
+        if let Some(&byte) = name.as_bytes().iter().find(|&&b| b < 0x20 || b == 0x7f) {
             return Err(NameError::BadByte {
                 name: name.to_owned(),
                 byte,
             });
+        }
+        Self::from_bytes(name.as_bytes(), suffix)
+    }
+
+    /// Builds a name from up to 15 bytes: ASCII letters upper-cased, padded with spaces (NULs
+    /// for `*`). Any byte is allowed; empty or blank names are not.
+    pub fn from_bytes(bytes: &[u8], suffix: u8) -> Result<Self, NameError> {
+        let shown = || String::from_utf8_lossy(bytes).into_owned();
+        // Trailing spaces are padding; a trailing NUL would be taken for padding too.
+        let end = bytes.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+        let bytes = &bytes[..end];
+        if bytes.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if bytes.last() == Some(&0) && bytes != b"*" {
+            return Err(NameError::BadByte {
+                name: shown(),
+                byte: 0,
+            });
+        }
+        if bytes.len() > NAME_LEN - 1 {
+            return Err(NameError::TooLong(shown()));
         }
         let pad = if bytes == b"*" { 0 } else { b' ' };
         let mut raw = [pad; NAME_LEN];
@@ -206,10 +222,11 @@ impl NetbiosName {
 }
 
 impl fmt::Display for NetbiosName {
-    /// Writes `NAME<xx>`, escaping bytes that are not printable ASCII as `\xNN`.
+    /// Writes `NAME<xx>`, escaping `\\ # < >` and bytes that are not printable ASCII as
+    /// `\xNN`, so that [`FromStr`] reads the text back to the same name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for &b in self.base() {
-            if (0x20..0x7f).contains(&b) {
+            if (0x20..0x7f).contains(&b) && !matches!(b, b'\\' | b'#' | b'<' | b'>') {
                 write!(f, "{}", b as char)?;
             } else {
                 write!(f, "\\x{b:02x}")?;
@@ -228,7 +245,8 @@ impl fmt::Debug for NetbiosName {
 impl FromStr for NetbiosName {
     type Err = NameError;
 
-    /// Parses `NAME`, `NAME#XX` or `NAME<XX>` (suffix in hex; `<00>` when absent).
+    /// Parses `NAME`, `NAME#XX` or `NAME<XX>` (suffix in hex; `<00>` when absent). In the name,
+    /// `\xNN` stands for the byte NN, as [`Display`](fmt::Display) writes it.
     fn from_str(s: &str) -> Result<Self, NameError> {
         let (base, suffix) = if let Some((b, x)) = s.rsplit_once('#') {
             (b, Some(x))
@@ -247,8 +265,33 @@ impl FromStr for NetbiosName {
             }
             Some(x) => return Err(NameError::BadSuffix(x.to_owned())),
         };
-        NetbiosName::new(base, suffix)
+        if let Some(&byte) = base.as_bytes().iter().find(|&&b| b < 0x20 || b == 0x7f) {
+            return Err(NameError::BadByte {
+                name: base.to_owned(),
+                byte,
+            });
+        }
+        NetbiosName::from_bytes(&unescape(base.as_bytes()), suffix)
     }
+}
+
+/// Decodes `\xNN` escapes; any other backslash stays as it is.
+fn unescape(s: &[u8]) -> Vec<u8> {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' && i + 3 < s.len() && s[i + 1] == b'x' {
+            if let (Some(h), Some(l)) = (hex(s[i + 2]), hex(s[i + 3])) {
+                out.push((h << 4) | l);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
 }
 
 /// A NetBIOS scope ID: dot-separated DNS-style labels appended to every encoded name.
@@ -615,6 +658,16 @@ mod tests {
         assert_eq!(a.suffix(), 0x1D);
         assert_eq!("alpha".parse::<NetbiosName>().unwrap().suffix(), 0);
         assert!("x#zz".parse::<NetbiosName>().is_err());
+        assert_eq!(
+            "\\x01\\x02__MSBROWSE__\\x02#01"
+                .parse::<NetbiosName>()
+                .unwrap(),
+            NetbiosName::MSBROWSE
+        );
+        assert_eq!(" ".parse::<NetbiosName>(), Err(NameError::Empty));
+        let odd = NetbiosName::from_raw(*b"A#<>\\\xe9\x00B       \x20");
+        assert_eq!(odd.to_string(), "A\\x23\\x3c\\x3e\\x5c\\xe9\\x00B<20>");
+        assert_eq!(odd.to_string().parse::<NetbiosName>().unwrap(), odd);
         assert_eq!(a.to_string(), "LABWG<1d>");
         assert_eq!(
             NetbiosName::MSBROWSE.to_string(),
@@ -685,6 +738,19 @@ mod tests {
         fn display_parse_round_trip(s in "[A-Z0-9_-]{1,15}", sfx in any::<u8>()) {
             let n = NetbiosName::new(&s, sfx).unwrap();
             prop_assert_eq!(n.to_string().parse::<NetbiosName>().unwrap(), n);
+        }
+
+        #[test]
+        fn display_parse_round_trip_any_upper_case_bytes(mut raw in any::<[u8; 16]>()) {
+            raw[..15].make_ascii_uppercase();
+            let n = NetbiosName::from_raw(raw);
+            if let Ok(back) = n.to_string().parse::<NetbiosName>() {
+                // Padding differs only for the wildcard; everything else comes back the same.
+                prop_assert_eq!(back.base(), n.base());
+                prop_assert_eq!(back.suffix(), n.suffix());
+            } else {
+                prop_assert!(n.base().iter().all(|&b| b == b' '), "{:?}", n);
+            }
         }
     }
 }

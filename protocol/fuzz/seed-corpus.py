@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Writes a seed corpus for each fuzz target from the Samba captures in ../tests/vectors.
+
+Usage: python3 seed-corpus.py   (from protocol/fuzz; writes corpus/<target>/)
+"""
+import hashlib, os, struct, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "tests", "vectors")
+
+
+def frames(path):
+    d = open(path, "rb").read()
+    i = 0
+    while i + 12 <= len(d):
+        bt, bl = struct.unpack_from("<II", d, i)
+        if bt == 6:
+            cap = struct.unpack_from("<I", d, i + 20)[0]
+            yield d[i + 28:i + 28 + cap]
+        i += bl
+
+
+def l4(frame):
+    ip = frame[14:]
+    ihl = (ip[0] & 15) * 4
+    seg = ip[ihl:struct.unpack(">H", ip[2:4])[0]]
+    sport, dport = struct.unpack(">HH", seg[:4])
+    if ip[9] == 17:
+        return "udp", sport, dport, seg[8:]
+    return "tcp", sport, dport, seg[(seg[12] >> 4) * 4:]
+
+
+def nbss_frames(stream):
+    i = 0
+    while i + 4 <= len(stream):
+        n = ((stream[i + 1] & 1) << 16) | struct.unpack(">H", stream[i + 2:i + 4])[0]
+        yield stream[i:i + 4 + n]
+        i += 4 + n
+
+
+def main():
+    seeds = {t: set() for t in ["names", "name_service", "datagram", "session", "smb", "browser"]}
+    tcp = {}
+    for f in sorted(os.listdir(VECTORS)):
+        for fr in frames(os.path.join(VECTORS, f)):
+            proto, sp, dp, payload = l4(fr)
+            if not payload:
+                continue
+            if proto == "udp" and 137 in (sp, dp):
+                seeds["name_service"].add(payload)
+                seeds["names"].add(payload[12:])
+            elif proto == "udp" and 138 in (sp, dp):
+                seeds["datagram"].add(payload)
+                k = payload.find(b"\\MAILSLOT\\BROWSE\x00")
+                if k >= 0:
+                    seeds["browser"].add(payload[k + 17:])
+                smb = payload.find(b"\xffSMB")
+                if smb >= 0:
+                    seeds["smb"].add(payload[smb:])
+            elif proto == "tcp":
+                tcp.setdefault((sp, dp), bytearray()).extend(payload)
+    for stream in tcp.values():
+        for fr in nbss_frames(bytes(stream)):
+            if len(fr) < 4096:
+                seeds["session"].add(fr)
+                if fr[4:8] == b"\xffSMB":
+                    seeds["smb"].add(fr[4:])
+    for t, items in seeds.items():
+        d = os.path.join(HERE, "corpus", t)
+        os.makedirs(d, exist_ok=True)
+        for s in items:
+            open(os.path.join(d, hashlib.sha1(s).hexdigest()), "wb").write(s)
+        print(f"{t}: {len(items)} seeds", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+//! The round-trip invariant of every parser, as one function per packet family.
+//!
+//! Each function takes arbitrary bytes, parses them, and when that succeeds emits the value and
+//! parses the result again: the two values must be equal. The fuzz targets in `protocol/fuzz`
+//! and the property tests call these same functions, so a finding in one is a test in the other.
+//!
+//! These functions panic when the invariant breaks: that is their purpose. Nothing in the daemon
+//! calls them.
+
+use crate::name::{NetbiosName, Pointers, ScopedName};
+use crate::wire::Emit;
+use crate::wire::cursor::{Reader, Writer};
+use crate::wire::ns::NameServicePacket;
+
+fn again<T, E: core::fmt::Debug>(what: &str, r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("{what}: re-parse of our own output failed: {e:?}"),
+    }
+}
+
+fn emit_all<T: Emit + core::fmt::Debug>(what: &str, v: &T) -> Vec<u8> {
+    let b = match v.to_vec() {
+        Ok(b) => b,
+        Err(e) => panic!("{what}: a parsed value failed to emit: {e:?}: {v:?}"),
+    };
+    assert_eq!(
+        b.len(),
+        v.buffer_len(),
+        "{what}: buffer_len disagrees with emit"
+    );
+    b
+}
+
+/// NetBIOS names: encoded names at the start of the input (with and without pointers), and the
+/// `NAME#XX` text form when the input is UTF-8.
+pub fn names(data: &[u8]) {
+    for pointers in [Pointers::Follow, Pointers::Reject] {
+        let start = usize::from(data.first().copied().unwrap_or(0)) % data.len().max(1);
+        let mut r = Reader::at(data, start);
+        if let Ok(n) = ScopedName::parse(&mut r, pointers, "name") {
+            assert!(r.pos() <= data.len());
+            let mut buf = vec![0u8; n.wire_len()];
+            let mut w = Writer::new(&mut buf);
+            if n.emit(&mut w).is_ok() {
+                let back = again(
+                    "name",
+                    ScopedName::parse(&mut Reader::new(&buf), Pointers::Reject, "name"),
+                );
+                assert_eq!(back, n, "name round trip");
+            }
+        }
+    }
+    if let Ok(s) = core::str::from_utf8(data) {
+        if let Ok(n) = s.parse::<NetbiosName>() {
+            let back = again("name text", n.to_string().parse::<NetbiosName>());
+            assert_eq!(back, n, "name text round trip");
+        }
+    }
+}
+
+/// Name service packets (UDP 137).
+pub fn name_service(data: &[u8]) {
+    if let Ok(p) = NameServicePacket::parse(data) {
+        let _ = p.kind();
+        let b = emit_all("name service", &p);
+        let back = again("name service", NameServicePacket::parse(&b));
+        assert_eq!(back, p, "name service round trip");
+    }
+}
