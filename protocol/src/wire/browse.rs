@@ -722,7 +722,8 @@ pub struct RequestElection {
     pub version: u8,
     /// Criteria (MS-BRWS 2.2.3).
     pub criteria: ElectionCriteria,
-    /// Uptime of the sender's browser in milliseconds (Samba and Windows; MS-BRWS says seconds).
+    /// Uptime of the sender's browser in milliseconds, as Samba sends it and nbt.idl and Wireshark
+    /// read it (MS-BRWS 3.3.5.8 speaks of seconds).
     pub uptime_ms: u32,
     /// Unused: sent as 0, ignored on receipt.
     pub unused: u32,
