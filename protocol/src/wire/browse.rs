@@ -1,1 +1,1927 @@
-//! Browser protocol frames (MS-BRWS 2.2) carried on `\MAILSLOT\BROWSE`.
+//! Browser protocol frames (MS-BRWS 2.2) carried on `\MAILSLOT\BROWSE`, and the LAN Manager
+//! announcements carried on `\MAILSLOT\LANMAN`.
+//!
+//! A frame is the data of a mailslot write: the bytes after the mailslot name inside the SMB
+//! TRANSACTION, opcode first. The datagram and SMB envelopes around it belong to
+//! [`crate::wire::dgram`] and [`crate::wire::smb`]. All integers are little-endian (MS-BRWS 2.2).
+//!
+//! What is accepted on receipt follows what Samba's nmbd accepts (`source3/nmbd/
+//! nmbd_incomingdgrams.c`, `nmbd_elections.c`), so that nbtd hears the same peers Samba hears:
+//! - Fields that Samba ignores are kept exactly as parsed, so frames emit back byte for byte:
+//!   UpdateCount (Samba sends a running count although MS-BRWS 2.2.1 says 0), the OS and browser
+//!   versions, the Signature (Samba never checks for 0xAA55), the RequestElection Unused field and
+//!   the AnnouncementRequest Reserved byte (Samba puts a workgroup token there).
+//! - Every string must end with a NUL within its field's maximum: names hold at most
+//!   [`MAX_NAME_LEN`] bytes, received comments at most [`MAX_PARSED_COMMENT_LEN`].
+//! - In the fixed 16-byte name field of announcements, the bytes after the NUL are padding that
+//!   MS-BRWS 2.2.1 says to ignore; they are not kept and are written back as NULs.
+//! - Bytes after a frame's last field are ignored, as Samba ignores them. The one exception is the
+//!   AnnouncementRequest, where Samba's own frames put the requester's name there (see
+//!   [`AnnouncementRequest`]); no other captured Samba frame has trailing bytes.
+//!
+//! [`Emit`] writes the canonical form and refuses what a peer would drop: comments over
+//! [`MAX_COMMENT_LEN`] bytes, strings holding a NUL, more than 255 backup servers, and frames over
+//! [`MAX_FRAME_LEN`] bytes. Names cannot be too long: [`ServerName`] holds at most 15 bytes.
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::str::FromStr;
+
+use bitflags::bitflags;
+
+use crate::error::{EmitError, ParseError};
+use crate::name::{NameError, NetbiosName};
+use crate::wire::Emit;
+use crate::wire::cursor::{Reader, Writer};
+
+/// Mailslot of the browser frames (MS-BRWS 2.1).
+pub const MAILSLOT_BROWSE: &str = "\\MAILSLOT\\BROWSE";
+/// Mailslot of the LAN Manager announcements (MS-BRWS 2.1).
+pub const MAILSLOT_LANMAN: &str = "\\MAILSLOT\\LANMAN";
+
+/// Longest server, workgroup or browser name in a frame: 16 bytes with the NUL (MS-BRWS 2.2.1).
+pub const MAX_NAME_LEN: usize = 15;
+/// Size of the NUL-padded name field of announcements (MS-BRWS 2.2.1).
+pub const ANNOUNCEMENT_NAME_FIELD_LEN: usize = 16;
+/// Longest comment nbtd sends, without its NUL: Samba's `MAX_SERVER_STRING_LENGTH` (48), beyond
+/// which Windows NT ignores the announcement.
+pub const MAX_COMMENT_LEN: usize = 48;
+/// Longest comment accepted on receipt, without its NUL (Samba reads comments into 256 bytes).
+pub const MAX_PARSED_COMMENT_LEN: usize = 255;
+/// Largest frame nbtd emits: 576 bytes of NetBIOS datagram, less its 82-byte header with two
+/// unscoped names, less the 86 bytes of SMB TRANSACTION before the data of a 16-character mailslot.
+pub const MAX_FRAME_LEN: usize = 408;
+
+/// BrowserVersionMajor of announcements (MS-BRWS 2.2.1): 15.
+pub const BROWSER_VERSION_MAJOR: u8 = 0x0F;
+/// BrowserVersionMinor of announcements (MS-BRWS 2.2.1): 1.
+pub const BROWSER_VERSION_MINOR: u8 = 0x01;
+/// Signature of announcements (MS-BRWS 2.2.1), bytes `55 AA` on the wire.
+pub const SIGNATURE: u16 = 0xAA55;
+/// OSVersionMajor that Samba 4 announces (`SAMBA_MAJOR_NBT_ANNOUNCE_VERSION`).
+pub const SAMBA_OS_VERSION_MAJOR: u8 = 6;
+/// OSVersionMinor that Samba 4 announces (`SAMBA_MINOR_NBT_ANNOUNCE_VERSION`).
+pub const SAMBA_OS_VERSION_MINOR: u8 = 1;
+/// Version byte of RequestElection (MS-BRWS 2.2.3), Samba's `ELECTION_VERSION`.
+pub const ELECTION_VERSION: u8 = 1;
+
+/// Opcode of a browser frame, its first byte (MS-BRWS 2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum BrowserOpcode {
+    /// HostAnnouncement (MS-BRWS 2.2.1).
+    HostAnnouncement = 0x01,
+    /// AnnouncementRequest (MS-BRWS 2.2.2).
+    AnnouncementRequest = 0x02,
+    /// RequestElection (MS-BRWS 2.2.3).
+    RequestElection = 0x08,
+    /// GetBackupListRequest (MS-BRWS 2.2.4).
+    GetBackupListRequest = 0x09,
+    /// GetBackupListResponse (MS-BRWS 2.2.5).
+    GetBackupListResponse = 0x0A,
+    /// BecomeBackup (MS-BRWS 2.2.6).
+    BecomeBackup = 0x0B,
+    /// DomainAnnouncement (MS-BRWS 2.2.7).
+    DomainAnnouncement = 0x0C,
+    /// MasterAnnouncement (MS-BRWS 2.2.8).
+    MasterAnnouncement = 0x0D,
+    /// ResetStateRequest (MS-BRWS 2.2.9).
+    ResetStateRequest = 0x0E,
+    /// LocalMasterAnnouncement (MS-BRWS 2.2.10).
+    LocalMasterAnnouncement = 0x0F,
+}
+
+impl BrowserOpcode {
+    /// The opcode for a byte, if MS-BRWS 2.2 defines one.
+    pub const fn from_u8(b: u8) -> Option<Self> {
+        Some(match b {
+            0x01 => Self::HostAnnouncement,
+            0x02 => Self::AnnouncementRequest,
+            0x08 => Self::RequestElection,
+            0x09 => Self::GetBackupListRequest,
+            0x0A => Self::GetBackupListResponse,
+            0x0B => Self::BecomeBackup,
+            0x0C => Self::DomainAnnouncement,
+            0x0D => Self::MasterAnnouncement,
+            0x0E => Self::ResetStateRequest,
+            0x0F => Self::LocalMasterAnnouncement,
+            _ => return None,
+        })
+    }
+
+    /// The opcode byte.
+    pub const fn as_u8(self) -> u8 {
+        self as u8
+    }
+}
+
+bitflags! {
+    /// Server type bits, `SV_TYPE_*` (MS-BRWS 2.2.1 ServerType, MS-SRVS 2.2.2.7); unknown bits
+    /// are kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub struct ServerType: u32 {
+        /// SV_TYPE_WORKSTATION: a workstation.
+        const WORKSTATION = 0x0000_0001;
+        /// SV_TYPE_SERVER: a file server.
+        const SERVER = 0x0000_0002;
+        /// SV_TYPE_SQLSERVER: an SQL server.
+        const SQLSERVER = 0x0000_0004;
+        /// SV_TYPE_DOMAIN_CTRL: a primary domain controller.
+        const DOMAIN_CTRL = 0x0000_0008;
+        /// SV_TYPE_DOMAIN_BAKCTRL: a backup domain controller.
+        const DOMAIN_BAKCTRL = 0x0000_0010;
+        /// SV_TYPE_TIME_SOURCE: runs the time source service.
+        const TIME_SOURCE = 0x0000_0020;
+        /// SV_TYPE_AFP: an Apple File Protocol server.
+        const AFP = 0x0000_0040;
+        /// SV_TYPE_NOVELL: a Novell server.
+        const NOVELL = 0x0000_0080;
+        /// SV_TYPE_DOMAIN_MEMBER: a domain member.
+        const DOMAIN_MEMBER = 0x0000_0100;
+        /// SV_TYPE_PRINTQ_SERVER: shares a print queue.
+        const PRINTQ_SERVER = 0x0000_0200;
+        /// SV_TYPE_DIALIN_SERVER: a dial-in server.
+        const DIALIN_SERVER = 0x0000_0400;
+        /// SV_TYPE_SERVER_UNIX (a.k.a. XENIX): a Unix/Xenix server.
+        const SERVER_UNIX = 0x0000_0800;
+        /// SV_TYPE_NT: Windows NT (workstation or server).
+        const NT = 0x0000_1000;
+        /// SV_TYPE_WFW: Windows for Workgroups.
+        const WFW = 0x0000_2000;
+        /// SV_TYPE_SERVER_MFPN: a Microsoft File and Print for NetWare server.
+        const SERVER_MFPN = 0x0000_4000;
+        /// SV_TYPE_SERVER_NT: a Windows NT server that is not a domain controller.
+        const SERVER_NT = 0x0000_8000;
+        /// SV_TYPE_POTENTIAL_BROWSER: can run the browser service.
+        const POTENTIAL_BROWSER = 0x0001_0000;
+        /// SV_TYPE_BACKUP_BROWSER: a backup browser.
+        const BACKUP_BROWSER = 0x0002_0000;
+        /// SV_TYPE_MASTER_BROWSER: the local master browser.
+        const MASTER_BROWSER = 0x0004_0000;
+        /// SV_TYPE_DOMAIN_MASTER: the domain master browser.
+        const DOMAIN_MASTER = 0x0008_0000;
+        /// SV_TYPE_SERVER_OSF: an OSF server.
+        const SERVER_OSF = 0x0010_0000;
+        /// SV_TYPE_SERVER_VMS: a VMS server.
+        const SERVER_VMS = 0x0020_0000;
+        /// SV_TYPE_WIN95_PLUS: Windows 95 or later.
+        const WIN95_PLUS = 0x0040_0000;
+        /// SV_TYPE_DFS_SERVER: a DFS root.
+        const DFS_SERVER = 0x0080_0000;
+        /// SV_TYPE_ALTERNATE_XPORT: reached over an alternate transport.
+        const ALTERNATE_XPORT = 0x2000_0000;
+        /// SV_TYPE_LOCAL_LIST_ONLY: only in the local list; never sent in announcements.
+        const LOCAL_LIST_ONLY = 0x4000_0000;
+        /// SV_TYPE_DOMAIN_ENUM: a workgroup entry (DomainAnnouncement, NetServerEnum2).
+        const DOMAIN_ENUM = 0x8000_0000;
+    }
+}
+
+impl ServerType {
+    /// SV_TYPE_ALL: every bit, the NetServerEnum2 mask for "all servers".
+    pub const ALL: ServerType = ServerType::from_bits_retain(u32::MAX);
+}
+
+bitflags! {
+    /// The role ("desire") bits, bits 7..0 of the election criteria (MS-BRWS 2.2.3); unknown bits
+    /// are kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub struct ElectionDesire: u8 {
+        /// 0x01: currently running as a backup browser.
+        const RUNNING_BACKUP = 0x01;
+        /// 0x02: standby browser (MaintainServerList=yes; Samba always sets it).
+        const STANDBY = 0x02;
+        /// 0x04: currently running as the local master browser.
+        const RUNNING_MASTER = 0x04;
+        /// 0x08: preferred master browser.
+        const PREFERRED_MASTER = 0x08;
+        /// 0x20: a WINS client.
+        const WINS_CLIENT = 0x20;
+        /// 0x80: running on the primary domain controller.
+        const PDC = 0x80;
+    }
+}
+
+bitflags! {
+    /// Type byte of a ResetStateRequest (MS-BRWS 2.2.9); unknown bits are kept.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+    pub struct ResetStateType: u8 {
+        /// RESET_STATE_STOP_MASTER: stop being the master browser (Samba: demote and re-elect).
+        const STOP_MASTER = 0x01;
+        /// RESET_STATE_CLEAR_ALL: drop all browser roles (Samba: discard the browse lists).
+        const CLEAR_ALL = 0x02;
+        /// RESET_STATE_STOP: stop the browser service (Samba ignores it).
+        const STOP = 0x04;
+    }
+}
+
+/// Values of the OS byte, bits 31..24 of the election criteria (MS-BRWS 2.2.3, Samba `os level`).
+pub mod os_level {
+    /// Windows for Workgroups and Windows 9x.
+    pub const WFW: u8 = 0x01;
+    /// Windows NT-family workstations and member servers.
+    pub const NT_WORKSTATION: u8 = 0x10;
+    /// Windows NT-family domain controllers.
+    pub const NT_SERVER: u8 = 0x20;
+    /// Samba's default `os level` (20).
+    pub const SAMBA_DEFAULT: u8 = 20;
+}
+
+/// The election criteria DWORD of RequestElection (MS-BRWS 2.2.3): OS level in bits 31..24,
+/// browser version 0x010F in bits 23..8 and [`ElectionDesire`] in bits 7..0.
+///
+/// Ordered as an unsigned 32-bit integer, which is how elections compare it (MS-BRWS 3.3.5.8).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ElectionCriteria(u32);
+
+impl ElectionCriteria {
+    /// Criteria 0, sent by a client that forces an election it does not take part in.
+    pub const NONE: ElectionCriteria = ElectionCriteria(0);
+    /// Browser version of the criteria (bits 23..8), Samba's `BROWSER_ELECTION_VERSION`.
+    pub const BROWSER_VERSION: u16 = 0x010F;
+    /// Samba's default criteria: os level 20, standby (0x14010F02).
+    pub const SAMBA_DEFAULT: ElectionCriteria = ElectionCriteria(0x1401_0F02);
+
+    /// Criteria with the given OS level and role bits and the browser version 0x010F.
+    pub const fn new(os_level: u8, desire: ElectionDesire) -> Self {
+        ElectionCriteria(
+            ((os_level as u32) << 24)
+                | ((Self::BROWSER_VERSION as u32) << 8)
+                | desire.bits() as u32,
+        )
+    }
+
+    /// Criteria from the raw DWORD.
+    pub const fn from_bits(bits: u32) -> Self {
+        ElectionCriteria(bits)
+    }
+
+    /// The raw DWORD.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The OS level, bits 31..24.
+    pub const fn os_level(self) -> u8 {
+        (self.0 >> 24) as u8
+    }
+
+    /// The browser (election) version, bits 23..8; 0x010F from every current implementation.
+    pub const fn browser_version(self) -> u16 {
+        (self.0 >> 8) as u16
+    }
+
+    /// The role bits, bits 7..0.
+    pub const fn desire(self) -> ElectionDesire {
+        ElectionDesire::from_bits_retain(self.0 as u8)
+    }
+
+    /// The same criteria with other role bits.
+    pub const fn with_desire(self, desire: ElectionDesire) -> Self {
+        ElectionCriteria((self.0 & !0xFF) | desire.bits() as u32)
+    }
+}
+
+impl fmt::Debug for ElectionCriteria {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ElectionCriteria({:#010x}: os level {:#04x}, version {:#06x}, {:?})",
+            self.0,
+            self.os_level(),
+            self.browser_version(),
+            self.desire()
+        )
+    }
+}
+
+/// A server, workgroup or browser name inside a frame: at most 15 bytes, no NUL, kept as sent
+/// (MS-BRWS 2.2: "null-terminated ASCII", 16 bytes with the terminator).
+///
+/// Unlike a [`NetbiosName`] it has no suffix and no padding. It may be empty: a forced election
+/// from a non-candidate carries an empty name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ServerName {
+    len: u8,
+    bytes: [u8; MAX_NAME_LEN],
+}
+
+impl ServerName {
+    /// The empty name.
+    pub const EMPTY: ServerName = ServerName {
+        len: 0,
+        bytes: [0; MAX_NAME_LEN],
+    };
+
+    /// A name from text, upper-cased as Samba and Windows send names; rejects names over 15 bytes
+    /// and control bytes.
+    pub fn new(name: &str) -> Result<Self, NameError> {
+        let b = name.as_bytes();
+        if let Some(&byte) = b.iter().find(|&&c| c < 0x20 || c == 0x7f) {
+            return Err(NameError::BadByte {
+                name: name.to_owned(),
+                byte,
+            });
+        }
+        let mut n = Self::from_bytes(b)?;
+        n.bytes.make_ascii_uppercase();
+        Ok(n)
+    }
+
+    /// A name from its bytes, kept exactly; rejects names over 15 bytes and NUL bytes.
+    pub fn from_bytes(name: &[u8]) -> Result<Self, NameError> {
+        let lossy = || String::from_utf8_lossy(name).into_owned();
+        if name.len() > MAX_NAME_LEN {
+            return Err(NameError::TooLong(lossy()));
+        }
+        if name.contains(&0) {
+            return Err(NameError::BadByte {
+                name: lossy(),
+                byte: 0,
+            });
+        }
+        let mut bytes = [0u8; MAX_NAME_LEN];
+        for (d, s) in bytes.iter_mut().zip(name) {
+            *d = *s;
+        }
+        Ok(ServerName {
+            len: name.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The name part of a NetBIOS name (padding and suffix removed).
+    pub fn from_netbios_name(name: &NetbiosName) -> Result<Self, NameError> {
+        Self::from_bytes(name.base())
+    }
+
+    /// The name's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether the name is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The name as text (lossy for bytes that are not UTF-8).
+    pub fn to_string_lossy(&self) -> String {
+        String::from_utf8_lossy(self.as_bytes()).into_owned()
+    }
+
+    /// Whether two names are equal ignoring ASCII case.
+    pub fn eq_ignore_case(&self, other: &ServerName) -> bool {
+        self.as_bytes().eq_ignore_ascii_case(other.as_bytes())
+    }
+
+    /// Compares names as Samba's `strcasecmp_m` does for ASCII: characters equal ignoring case
+    /// are skipped, the first other difference compares the bytes as sent, and a prefix sorts
+    /// first. Bytes above 0x7F compare as unsigned bytes.
+    pub fn cmp_ignore_case(&self, other: &ServerName) -> Ordering {
+        let (a, b) = (self.as_bytes(), other.as_bytes());
+        for (&x, &y) in a.iter().zip(b) {
+            if !x.eq_ignore_ascii_case(&y) {
+                return x.cmp(&y);
+            }
+        }
+        a.len().cmp(&b.len())
+    }
+
+    /// Reads a NUL-terminated name of at most 15 bytes.
+    fn read_cstr(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
+        let at = r.pos();
+        let s = read_cstr(r, MAX_NAME_LEN, field)?;
+        ServerName::from_bytes(s)
+            .map_err(|_| ParseError::malformed(field, at, "name is longer than 15 bytes"))
+    }
+
+    /// Reads the 16-byte NUL-padded name field of an announcement.
+    fn read_padded(r: &mut Reader<'_>, field: &'static str) -> Result<Self, ParseError> {
+        let at = r.pos();
+        let raw: [u8; ANNOUNCEMENT_NAME_FIELD_LEN] = r.array(field)?;
+        let end = raw
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(ParseError::malformed(
+                field,
+                at,
+                "16-byte name field has no terminating NUL",
+            ))?;
+        ServerName::from_bytes(raw.get(..end).unwrap_or(&[]))
+            .map_err(|_| ParseError::malformed(field, at, "name is longer than 15 bytes"))
+    }
+
+    /// Writes the name and its NUL.
+    fn write_cstr(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        w.cstr(self.as_bytes())
+    }
+
+    /// Writes the name NUL-padded to 16 bytes.
+    fn write_padded(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        w.put(self.as_bytes())?;
+        w.zeros(ANNOUNCEMENT_NAME_FIELD_LEN - self.len())
+    }
+
+    /// Bytes of the name and its NUL.
+    fn cstr_len(&self) -> usize {
+        self.len() + 1
+    }
+}
+
+impl fmt::Display for ServerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_bytes().escape_ascii())
+    }
+}
+
+impl fmt::Debug for ServerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ServerName(\"{}\")", self.as_bytes().escape_ascii())
+    }
+}
+
+impl FromStr for ServerName {
+    type Err = NameError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ServerName::new(s)
+    }
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes; an empty remainder is "truncated".
+fn read_cstr<'a>(
+    r: &mut Reader<'a>,
+    max: usize,
+    field: &'static str,
+) -> Result<&'a [u8], ParseError> {
+    if r.remaining() == 0 {
+        return Err(ParseError::truncated(field, r.pos(), 1, 0));
+    }
+    r.cstr(max, field)
+}
+
+/// Checks a comment-like string for emission: at most [`MAX_COMMENT_LEN`] bytes, no NUL.
+fn check_comment(s: &[u8], field: &'static str) -> Result<(), EmitError> {
+    if s.len() > MAX_COMMENT_LEN {
+        return Err(EmitError::FieldTooLarge {
+            field,
+            why: "longer than 48 bytes, which Samba truncates and Windows NT ignores",
+        });
+    }
+    if s.contains(&0) {
+        return Err(EmitError::FieldTooLarge {
+            field,
+            why: "contains a NUL byte, which would end the string early",
+        });
+    }
+    Ok(())
+}
+
+/// Checks a frame's total length for emission.
+fn check_frame_len(len: usize, frame: &'static str) -> Result<(), EmitError> {
+    if len > MAX_FRAME_LEN {
+        return Err(EmitError::FieldTooLarge {
+            field: frame,
+            why: "frame is longer than 408 bytes, more than a 576-byte mailslot datagram carries",
+        });
+    }
+    Ok(())
+}
+
+/// Protocol names of an announcement's fields, per frame type, for errors.
+#[derive(Clone, Copy)]
+struct AnnouncementFields {
+    frame: &'static str,
+    update_count: &'static str,
+    periodicity: &'static str,
+    server_name: &'static str,
+    os_major: &'static str,
+    os_minor: &'static str,
+    server_type: &'static str,
+    browser_major: &'static str,
+    browser_minor: &'static str,
+    signature: &'static str,
+    comment: &'static str,
+}
+
+const HOST_FIELDS: AnnouncementFields = AnnouncementFields {
+    frame: "HostAnnouncement",
+    update_count: "HostAnnouncement UpdateCount",
+    periodicity: "HostAnnouncement Periodicity",
+    server_name: "HostAnnouncement ServerName",
+    os_major: "HostAnnouncement OSVersionMajor",
+    os_minor: "HostAnnouncement OSVersionMinor",
+    server_type: "HostAnnouncement ServerType",
+    browser_major: "HostAnnouncement BrowserVersionMajor",
+    browser_minor: "HostAnnouncement BrowserVersionMinor",
+    signature: "HostAnnouncement Signature",
+    comment: "HostAnnouncement Comment",
+};
+
+const LOCAL_MASTER_FIELDS: AnnouncementFields = AnnouncementFields {
+    frame: "LocalMasterAnnouncement",
+    update_count: "LocalMasterAnnouncement UpdateCount",
+    periodicity: "LocalMasterAnnouncement Periodicity",
+    server_name: "LocalMasterAnnouncement ServerName",
+    os_major: "LocalMasterAnnouncement OSVersionMajor",
+    os_minor: "LocalMasterAnnouncement OSVersionMinor",
+    server_type: "LocalMasterAnnouncement ServerType",
+    browser_major: "LocalMasterAnnouncement BrowserVersionMajor",
+    browser_minor: "LocalMasterAnnouncement BrowserVersionMinor",
+    signature: "LocalMasterAnnouncement Signature",
+    comment: "LocalMasterAnnouncement Comment",
+};
+
+const DOMAIN_FIELDS: AnnouncementFields = AnnouncementFields {
+    frame: "DomainAnnouncement",
+    update_count: "DomainAnnouncement UpdateCount",
+    periodicity: "DomainAnnouncement Periodicity",
+    server_name: "DomainAnnouncement MachineGroup",
+    os_major: "DomainAnnouncement BrowserConfigVersionMajor",
+    os_minor: "DomainAnnouncement BrowserConfigVersionMinor",
+    server_type: "DomainAnnouncement ServerType",
+    browser_major: "DomainAnnouncement BrowserVersionMajor",
+    browser_minor: "DomainAnnouncement BrowserVersionMinor",
+    signature: "DomainAnnouncement Signature",
+    comment: "DomainAnnouncement LocalMasterBrowserName",
+};
+
+/// The body shared by HostAnnouncement (MS-BRWS 2.2.1), LocalMasterAnnouncement (MS-BRWS 2.2.10)
+/// and DomainAnnouncement (MS-BRWS 2.2.7).
+///
+/// In a DomainAnnouncement `server_name` is the workgroup (MachineGroup), the OS version is the
+/// BrowserConfigVersion and `comment` is the local master browser's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Announcement {
+    /// UpdateCount: MS-BRWS says send 0 and ignore; Samba sends a running count.
+    pub update_count: u8,
+    /// Periodicity: the announcement interval in milliseconds (Samba: ms "despite the spec").
+    pub periodicity_ms: u32,
+    /// ServerName (MachineGroup in a DomainAnnouncement).
+    pub server_name: ServerName,
+    /// OSVersionMajor (BrowserConfigVersionMajor in a DomainAnnouncement); informational.
+    pub os_version_major: u8,
+    /// OSVersionMinor (BrowserConfigVersionMinor in a DomainAnnouncement); informational.
+    pub os_version_minor: u8,
+    /// ServerType; 0 announces that the server is going down (Samba drops the entry).
+    pub server_type: ServerType,
+    /// BrowserVersionMajor, normally [`BROWSER_VERSION_MAJOR`].
+    pub browser_version_major: u8,
+    /// BrowserVersionMinor, normally [`BROWSER_VERSION_MINOR`].
+    pub browser_version_minor: u8,
+    /// Signature, normally [`SIGNATURE`]; not checked on receipt (Samba does not check it).
+    pub signature: u16,
+    /// Comment without its NUL (LocalMasterBrowserName in a DomainAnnouncement).
+    pub comment: Vec<u8>,
+}
+
+impl Announcement {
+    /// An announcement with Samba's constant fields (update count 0, OS version 6.1, browser
+    /// version 15.1, signature 0xAA55). The comment is checked when emitted.
+    pub fn new(
+        server_name: ServerName,
+        server_type: ServerType,
+        periodicity_ms: u32,
+        comment: impl Into<Vec<u8>>,
+    ) -> Self {
+        Announcement {
+            update_count: 0,
+            periodicity_ms,
+            server_name,
+            os_version_major: SAMBA_OS_VERSION_MAJOR,
+            os_version_minor: SAMBA_OS_VERSION_MINOR,
+            server_type,
+            browser_version_major: BROWSER_VERSION_MAJOR,
+            browser_version_minor: BROWSER_VERSION_MINOR,
+            signature: SIGNATURE,
+            comment: comment.into(),
+        }
+    }
+
+    /// The body of a DomainAnnouncement as Samba sends it: the workgroup, type
+    /// `DOMAIN_ENUM | NT`, and the local master's name as the comment (MS-BRWS 2.2.7).
+    pub fn domain(workgroup: ServerName, local_master: ServerName, periodicity_ms: u32) -> Self {
+        Announcement::new(
+            workgroup,
+            ServerType::DOMAIN_ENUM | ServerType::NT,
+            periodicity_ms,
+            local_master.as_bytes(),
+        )
+    }
+
+    /// The comment as text (lossy for bytes that are not UTF-8).
+    pub fn comment_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.comment).into_owned()
+    }
+
+    /// Whether this announces a server going down (ServerType 0, as Samba sends at shutdown).
+    pub fn is_going_down(&self) -> bool {
+        self.server_type.is_empty()
+    }
+
+    fn parse(r: &mut Reader<'_>, f: AnnouncementFields) -> Result<Self, ParseError> {
+        let update_count = r.u8(f.update_count)?;
+        let periodicity_ms = r.u32_le(f.periodicity)?;
+        let server_name = ServerName::read_padded(r, f.server_name)?;
+        let os_version_major = r.u8(f.os_major)?;
+        let os_version_minor = r.u8(f.os_minor)?;
+        let server_type = ServerType::from_bits_retain(r.u32_le(f.server_type)?);
+        let browser_version_major = r.u8(f.browser_major)?;
+        let browser_version_minor = r.u8(f.browser_minor)?;
+        let signature = r.u16_le(f.signature)?;
+        let comment = read_cstr(r, MAX_PARSED_COMMENT_LEN, f.comment)?.to_vec();
+        Ok(Announcement {
+            update_count,
+            periodicity_ms,
+            server_name,
+            os_version_major,
+            os_version_minor,
+            server_type,
+            browser_version_major,
+            browser_version_minor,
+            signature,
+            comment,
+        })
+    }
+
+    /// Length with the opcode.
+    fn frame_len(&self) -> usize {
+        32usize.saturating_add(self.comment.len()).saturating_add(1)
+    }
+
+    fn check(&self, f: AnnouncementFields) -> Result<(), EmitError> {
+        check_comment(&self.comment, f.comment)?;
+        check_frame_len(self.frame_len(), f.frame)
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), EmitError> {
+        w.u8(self.update_count)?;
+        w.u32_le(self.periodicity_ms)?;
+        self.server_name.write_padded(w)?;
+        w.u8(self.os_version_major)?;
+        w.u8(self.os_version_minor)?;
+        w.u32_le(self.server_type.bits())?;
+        w.u8(self.browser_version_major)?;
+        w.u8(self.browser_version_minor)?;
+        w.u16_le(self.signature)?;
+        w.cstr(&self.comment)
+    }
+}
+
+/// AnnouncementRequest (MS-BRWS 2.2.2): asks every server to announce itself soon.
+///
+/// Samba's frames are not what MS-BRWS describes: `broadcast_announce_request` writes its workgroup
+/// token into Reserved, skips a byte (left 0) and writes the name after it without its NUL, so
+/// ResponseName parses as empty and the name lands in [`trailing`](Self::trailing). Both are
+/// kept so the frame emits back unchanged; receivers must ignore the name anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct AnnouncementRequest {
+    /// Reserved: MS-BRWS says 0x00; Samba sends its workgroup token (e.g. 0x01).
+    pub reserved: u8,
+    /// ResponseName: the requester's name.
+    pub response_name: ServerName,
+    /// Bytes after ResponseName's NUL (Samba's name, without a NUL); empty when canonical.
+    pub trailing: Vec<u8>,
+}
+
+impl AnnouncementRequest {
+    /// A canonical request from `response_name`.
+    pub fn new(response_name: ServerName) -> Self {
+        AnnouncementRequest {
+            reserved: 0,
+            response_name,
+            trailing: Vec::new(),
+        }
+    }
+
+    /// The requester's name: ResponseName, or Samba's name after the empty ResponseName.
+    pub fn requester_name(&self) -> &[u8] {
+        if self.response_name.is_empty() {
+            let end = self
+                .trailing
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(self.trailing.len());
+            self.trailing.get(..end).unwrap_or(&[])
+        } else {
+            self.response_name.as_bytes()
+        }
+    }
+}
+
+/// RequestElection (MS-BRWS 2.2.3): a candidate's election ballot, or a forced election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RequestElection {
+    /// Version: [`ELECTION_VERSION`] (1); 0 in Samba's forced elections.
+    pub version: u8,
+    /// Criteria (MS-BRWS 2.2.3).
+    pub criteria: ElectionCriteria,
+    /// Uptime of the sender's browser in milliseconds, as Samba sends it and nbt.idl and Wireshark
+    /// read it (MS-BRWS 3.3.5.8 speaks of seconds).
+    pub uptime_ms: u32,
+    /// Unused: sent as 0, ignored on receipt.
+    pub unused: u32,
+    /// ServerName of the sender, upper case; empty in a forced election.
+    pub server_name: ServerName,
+}
+
+impl RequestElection {
+    /// A candidate's ballot: version 1, the given criteria, uptime and name.
+    pub fn new(criteria: ElectionCriteria, uptime_ms: u32, server_name: ServerName) -> Self {
+        RequestElection {
+            version: ELECTION_VERSION,
+            criteria,
+            uptime_ms,
+            unused: 0,
+            server_name,
+        }
+    }
+
+    /// The election Samba sends to make others elect a master when it will not stand itself
+    /// (`local master = no`): version 0, criteria 0, uptime 0, empty name. It loses to any
+    /// candidate.
+    pub fn force() -> Self {
+        RequestElection::default()
+    }
+
+    /// Who wins between `self` and `other`: `Greater` when `self` wins (MS-BRWS 3.3.5.8, Samba
+    /// `win_election` in `nmbd_elections.c`).
+    ///
+    /// In order: the higher Version byte wins (Samba only); the higher criteria as an unsigned
+    /// 32-bit integer wins; the longer uptime wins, compared in whole seconds as Samba does
+    /// (`IVAL(buf,5)/1000`) so both sides agree on the outcome; the alphabetically lower name
+    /// wins, compared ignoring case ([`ServerName::cmp_ignore_case`]). `Equal` remains only for
+    /// the same ballot; Samba then counts itself the winner, so "we lose" is
+    /// `theirs.beats(&ours)`.
+    pub fn compare(&self, other: &RequestElection) -> Ordering {
+        self.version
+            .cmp(&other.version)
+            .then(self.criteria.cmp(&other.criteria))
+            .then((self.uptime_ms / 1000).cmp(&(other.uptime_ms / 1000)))
+            .then_with(|| other.server_name.cmp_ignore_case(&self.server_name))
+    }
+
+    /// Whether `self` strictly wins against `other` ([`compare`](Self::compare) is `Greater`).
+    pub fn beats(&self, other: &RequestElection) -> bool {
+        self.compare(other) == Ordering::Greater
+    }
+}
+
+/// GetBackupListRequest (MS-BRWS 2.2.4): a client asks the master for backup browsers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct GetBackupListRequest {
+    /// RequestedCount: how many names the client wants.
+    pub requested_count: u8,
+    /// Token: opaque, echoed in the response.
+    pub token: u32,
+}
+
+/// GetBackupListResponse (MS-BRWS 2.2.5): the master's list of backup browsers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct GetBackupListResponse {
+    /// Token copied from the request.
+    pub token: u32,
+    /// BackupServerList; BackupServerCount is its length (at most 255).
+    pub servers: Vec<ServerName>,
+}
+
+/// A frame on `\MAILSLOT\BROWSE` (MS-BRWS 2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BrowserFrame {
+    /// 0x01 HostAnnouncement (MS-BRWS 2.2.1).
+    HostAnnouncement(Announcement),
+    /// 0x02 AnnouncementRequest (MS-BRWS 2.2.2).
+    AnnouncementRequest(AnnouncementRequest),
+    /// 0x08 RequestElection (MS-BRWS 2.2.3).
+    RequestElection(RequestElection),
+    /// 0x09 GetBackupListRequest (MS-BRWS 2.2.4).
+    GetBackupListRequest(GetBackupListRequest),
+    /// 0x0A GetBackupListResponse (MS-BRWS 2.2.5).
+    GetBackupListResponse(GetBackupListResponse),
+    /// 0x0B BecomeBackup (MS-BRWS 2.2.6).
+    BecomeBackup {
+        /// BrowserToPromote: the potential browser that is to become a backup.
+        browser_to_promote: ServerName,
+    },
+    /// 0x0C DomainAnnouncement (MS-BRWS 2.2.7).
+    DomainAnnouncement(Announcement),
+    /// 0x0D MasterAnnouncement (MS-BRWS 2.2.8).
+    MasterAnnouncement {
+        /// MasterBrowserServerName: the local master announcing itself to the domain master.
+        master_browser_server_name: ServerName,
+    },
+    /// 0x0E ResetStateRequest (MS-BRWS 2.2.9).
+    ResetStateRequest {
+        /// Type: what to reset.
+        reset_type: ResetStateType,
+    },
+    /// 0x0F LocalMasterAnnouncement (MS-BRWS 2.2.10).
+    LocalMasterAnnouncement(Announcement),
+}
+
+impl BrowserFrame {
+    /// The frame's opcode (MS-BRWS 2.2).
+    pub fn opcode(&self) -> BrowserOpcode {
+        match self {
+            Self::HostAnnouncement(_) => BrowserOpcode::HostAnnouncement,
+            Self::AnnouncementRequest(_) => BrowserOpcode::AnnouncementRequest,
+            Self::RequestElection(_) => BrowserOpcode::RequestElection,
+            Self::GetBackupListRequest(_) => BrowserOpcode::GetBackupListRequest,
+            Self::GetBackupListResponse(_) => BrowserOpcode::GetBackupListResponse,
+            Self::BecomeBackup { .. } => BrowserOpcode::BecomeBackup,
+            Self::DomainAnnouncement(_) => BrowserOpcode::DomainAnnouncement,
+            Self::MasterAnnouncement { .. } => BrowserOpcode::MasterAnnouncement,
+            Self::ResetStateRequest { .. } => BrowserOpcode::ResetStateRequest,
+            Self::LocalMasterAnnouncement(_) => BrowserOpcode::LocalMasterAnnouncement,
+        }
+    }
+
+    /// Parses a frame: the mailslot data, opcode first (MS-BRWS 2.2).
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        let mut r = Reader::new(bytes);
+        let op = r.u8("browser opcode")?;
+        let opcode = BrowserOpcode::from_u8(op).ok_or(ParseError::bad_value(
+            "browser opcode",
+            0,
+            u64::from(op),
+            "a MS-BRWS 2.2 opcode: 0x01, 0x02 or 0x08 to 0x0F",
+        ))?;
+        let r = &mut r;
+        Ok(match opcode {
+            BrowserOpcode::HostAnnouncement => {
+                Self::HostAnnouncement(Announcement::parse(r, HOST_FIELDS)?)
+            }
+            BrowserOpcode::LocalMasterAnnouncement => {
+                Self::LocalMasterAnnouncement(Announcement::parse(r, LOCAL_MASTER_FIELDS)?)
+            }
+            BrowserOpcode::DomainAnnouncement => {
+                Self::DomainAnnouncement(Announcement::parse(r, DOMAIN_FIELDS)?)
+            }
+            BrowserOpcode::AnnouncementRequest => {
+                let reserved = r.u8("AnnouncementRequest Reserved")?;
+                let response_name = ServerName::read_cstr(r, "AnnouncementRequest ResponseName")?;
+                let trailing = r.take_rest().to_vec();
+                Self::AnnouncementRequest(AnnouncementRequest {
+                    reserved,
+                    response_name,
+                    trailing,
+                })
+            }
+            BrowserOpcode::RequestElection => Self::RequestElection(RequestElection {
+                version: r.u8("RequestElection Version")?,
+                criteria: ElectionCriteria(r.u32_le("RequestElection Criteria")?),
+                uptime_ms: r.u32_le("RequestElection Uptime")?,
+                unused: r.u32_le("RequestElection Unused")?,
+                server_name: ServerName::read_cstr(r, "RequestElection ServerName")?,
+            }),
+            BrowserOpcode::GetBackupListRequest => {
+                Self::GetBackupListRequest(GetBackupListRequest {
+                    requested_count: r.u8("GetBackupListRequest RequestedCount")?,
+                    token: r.u32_le("GetBackupListRequest Token")?,
+                })
+            }
+            BrowserOpcode::GetBackupListResponse => {
+                let count = usize::from(r.u8("GetBackupListResponse BackupServerCount")?);
+                let token = r.u32_le("GetBackupListResponse Token")?;
+                // Each name takes at least its NUL: refuse a count the bytes cannot hold before
+                // reserving room for it.
+                if count > r.remaining() {
+                    return Err(ParseError::truncated(
+                        "GetBackupListResponse BackupServerList",
+                        r.pos(),
+                        count,
+                        r.remaining(),
+                    ));
+                }
+                let mut servers = Vec::with_capacity(count);
+                for _ in 0..count {
+                    servers.push(ServerName::read_cstr(
+                        r,
+                        "GetBackupListResponse BackupServerList",
+                    )?);
+                }
+                Self::GetBackupListResponse(GetBackupListResponse { token, servers })
+            }
+            BrowserOpcode::BecomeBackup => Self::BecomeBackup {
+                browser_to_promote: ServerName::read_cstr(r, "BecomeBackup BrowserToPromote")?,
+            },
+            BrowserOpcode::MasterAnnouncement => Self::MasterAnnouncement {
+                master_browser_server_name: ServerName::read_cstr(
+                    r,
+                    "MasterAnnouncement MasterBrowserServerName",
+                )?,
+            },
+            BrowserOpcode::ResetStateRequest => Self::ResetStateRequest {
+                reset_type: ResetStateType::from_bits_retain(r.u8("ResetStateRequest Type")?),
+            },
+        })
+    }
+
+    /// Checks that the frame can be emitted.
+    fn check(&self) -> Result<(), EmitError> {
+        match self {
+            Self::HostAnnouncement(a) => a.check(HOST_FIELDS),
+            Self::LocalMasterAnnouncement(a) => a.check(LOCAL_MASTER_FIELDS),
+            Self::DomainAnnouncement(a) => a.check(DOMAIN_FIELDS),
+            Self::AnnouncementRequest(_) => {
+                check_frame_len(self.buffer_len(), "AnnouncementRequest")
+            }
+            Self::GetBackupListResponse(g) => {
+                if g.servers.len() > usize::from(u8::MAX) {
+                    return Err(EmitError::FieldTooLarge {
+                        field: "GetBackupListResponse BackupServerCount",
+                        why: "more than 255 backup servers",
+                    });
+                }
+                check_frame_len(self.buffer_len(), "GetBackupListResponse")
+            }
+            Self::RequestElection(_)
+            | Self::GetBackupListRequest(_)
+            | Self::BecomeBackup { .. }
+            | Self::MasterAnnouncement { .. }
+            | Self::ResetStateRequest { .. } => Ok(()),
+        }
+    }
+}
+
+impl Emit for BrowserFrame {
+    fn buffer_len(&self) -> usize {
+        match self {
+            Self::HostAnnouncement(a)
+            | Self::LocalMasterAnnouncement(a)
+            | Self::DomainAnnouncement(a) => a.frame_len(),
+            Self::AnnouncementRequest(q) => {
+                (2 + q.response_name.cstr_len()).saturating_add(q.trailing.len())
+            }
+            Self::RequestElection(e) => 14 + e.server_name.cstr_len(),
+            Self::GetBackupListRequest(_) => 6,
+            Self::GetBackupListResponse(g) => g
+                .servers
+                .iter()
+                .fold(6usize, |n, s| n.saturating_add(s.cstr_len())),
+            Self::BecomeBackup {
+                browser_to_promote: n,
+            }
+            | Self::MasterAnnouncement {
+                master_browser_server_name: n,
+            } => 1 + n.cstr_len(),
+            Self::ResetStateRequest { .. } => 2,
+        }
+    }
+
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, EmitError> {
+        self.check()?;
+        let mut w = Writer::new(buf);
+        w.u8(self.opcode().as_u8())?;
+        match self {
+            Self::HostAnnouncement(a)
+            | Self::LocalMasterAnnouncement(a)
+            | Self::DomainAnnouncement(a) => a.write(&mut w)?,
+            Self::AnnouncementRequest(q) => {
+                w.u8(q.reserved)?;
+                q.response_name.write_cstr(&mut w)?;
+                w.put(&q.trailing)?;
+            }
+            Self::RequestElection(e) => {
+                w.u8(e.version)?;
+                w.u32_le(e.criteria.bits())?;
+                w.u32_le(e.uptime_ms)?;
+                w.u32_le(e.unused)?;
+                e.server_name.write_cstr(&mut w)?;
+            }
+            Self::GetBackupListRequest(g) => {
+                w.u8(g.requested_count)?;
+                w.u32_le(g.token)?;
+            }
+            Self::GetBackupListResponse(g) => {
+                // check() keeps the count within a byte.
+                w.u8(u8::try_from(g.servers.len()).unwrap_or(u8::MAX))?;
+                w.u32_le(g.token)?;
+                for s in &g.servers {
+                    s.write_cstr(&mut w)?;
+                }
+            }
+            Self::BecomeBackup {
+                browser_to_promote: n,
+            }
+            | Self::MasterAnnouncement {
+                master_browser_server_name: n,
+            } => n.write_cstr(&mut w)?,
+            Self::ResetStateRequest { reset_type } => w.u8(reset_type.bits())?,
+        }
+        Ok(w.pos())
+    }
+}
+
+/// Opcode (u16) of a LAN Manager host announcement on `\MAILSLOT\LANMAN`.
+pub const LANMAN_HOST_ANNOUNCEMENT: u16 = 1;
+/// Opcode (u16) of a LAN Manager announcement request on `\MAILSLOT\LANMAN`.
+pub const LANMAN_ANNOUNCEMENT_REQUEST: u16 = 2;
+
+/// A LAN Manager host announcement (Samba `send_lm_announcement`; the `\MAILSLOT\LANMAN`
+/// counterpart of MS-BRWS 2.2.1), sent to `WORKGROUP<00>` for OS/2 and DOS clients.
+///
+/// Samba accepts received ones only from OS/2 (OS version 36.0 to 38.0), yet sends its own with
+/// its NBT announce version (6.1); nothing here checks the version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LanmanAnnouncement {
+    /// ServerType (SV_TYPE_* bits).
+    pub server_type: ServerType,
+    /// OS major version.
+    pub os_version_major: u8,
+    /// OS minor version.
+    pub os_version_minor: u8,
+    /// Announcement interval in SECONDS (unlike MS-BRWS 2.2.1's milliseconds).
+    pub periodicity_secs: u16,
+    /// Server name, NUL-terminated on the wire (not padded).
+    pub server_name: ServerName,
+    /// Comment without its NUL (Samba upper-cases it).
+    pub comment: Vec<u8>,
+}
+
+impl LanmanAnnouncement {
+    /// An announcement with Samba's OS version (6.1).
+    pub fn new(
+        server_name: ServerName,
+        server_type: ServerType,
+        periodicity_secs: u16,
+        comment: impl Into<Vec<u8>>,
+    ) -> Self {
+        LanmanAnnouncement {
+            server_type,
+            os_version_major: SAMBA_OS_VERSION_MAJOR,
+            os_version_minor: SAMBA_OS_VERSION_MINOR,
+            periodicity_secs,
+            server_name,
+            comment: comment.into(),
+        }
+    }
+}
+
+/// A frame on `\MAILSLOT\LANMAN` (LAN Manager browsing, browser.md §6; MS-BRWS 2.1 names the
+/// mailslot but not the frames).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LanmanFrame {
+    /// Opcode 1: host announcement.
+    HostAnnouncement(LanmanAnnouncement),
+    /// Opcode 2: announcement request. Its body is undocumented and ignored by Samba; it is
+    /// kept as sent.
+    AnnouncementRequest {
+        /// The bytes after the opcode.
+        body: Vec<u8>,
+    },
+}
+
+impl LanmanFrame {
+    /// The frame's u16 opcode.
+    pub fn opcode(&self) -> u16 {
+        match self {
+            Self::HostAnnouncement(_) => LANMAN_HOST_ANNOUNCEMENT,
+            Self::AnnouncementRequest { .. } => LANMAN_ANNOUNCEMENT_REQUEST,
+        }
+    }
+
+    /// Parses a frame: the mailslot data, u16 opcode first.
+    pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
+        let mut r = Reader::new(bytes);
+        match r.u16_le("LANMAN opcode")? {
+            LANMAN_HOST_ANNOUNCEMENT => {
+                let server_type =
+                    ServerType::from_bits_retain(r.u32_le("LANMAN HostAnnouncement ServerType")?);
+                let os_version_major = r.u8("LANMAN HostAnnouncement OSVersionMajor")?;
+                let os_version_minor = r.u8("LANMAN HostAnnouncement OSVersionMinor")?;
+                let periodicity_secs = r.u16_le("LANMAN HostAnnouncement Periodicity")?;
+                let server_name =
+                    ServerName::read_cstr(&mut r, "LANMAN HostAnnouncement ServerName")?;
+                let comment = read_cstr(
+                    &mut r,
+                    MAX_PARSED_COMMENT_LEN,
+                    "LANMAN HostAnnouncement Comment",
+                )?
+                .to_vec();
+                Ok(Self::HostAnnouncement(LanmanAnnouncement {
+                    server_type,
+                    os_version_major,
+                    os_version_minor,
+                    periodicity_secs,
+                    server_name,
+                    comment,
+                }))
+            }
+            LANMAN_ANNOUNCEMENT_REQUEST => Ok(Self::AnnouncementRequest {
+                body: r.take_rest().to_vec(),
+            }),
+            op => Err(ParseError::bad_value(
+                "LANMAN opcode",
+                0,
+                u64::from(op),
+                "1 (host announcement) or 2 (announcement request)",
+            )),
+        }
+    }
+
+    fn check(&self) -> Result<(), EmitError> {
+        if let Self::HostAnnouncement(a) = self {
+            check_comment(&a.comment, "LANMAN HostAnnouncement Comment")?;
+        }
+        check_frame_len(self.buffer_len(), "LANMAN frame")
+    }
+}
+
+impl Emit for LanmanFrame {
+    fn buffer_len(&self) -> usize {
+        match self {
+            Self::HostAnnouncement(a) => (10 + a.server_name.cstr_len())
+                .saturating_add(a.comment.len())
+                .saturating_add(1),
+            Self::AnnouncementRequest { body } => 2usize.saturating_add(body.len()),
+        }
+    }
+
+    fn emit(&self, buf: &mut [u8]) -> Result<usize, EmitError> {
+        self.check()?;
+        let mut w = Writer::new(buf);
+        w.u16_le(self.opcode())?;
+        match self {
+            Self::HostAnnouncement(a) => {
+                w.u32_le(a.server_type.bits())?;
+                w.u8(a.os_version_major)?;
+                w.u8(a.os_version_minor)?;
+                w.u16_le(a.periodicity_secs)?;
+                a.server_name.write_cstr(&mut w)?;
+                w.cstr(&a.comment)?;
+            }
+            Self::AnnouncementRequest { body } => w.put(body)?,
+        }
+        Ok(w.pos())
+    }
+}
+
+/// Proptest strategies for browser frames, shared with the envelope layers' round-trip tests.
+#[cfg(test)]
+pub(crate) mod strategy {
+    use super::*;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    /// Any name of 0 to 15 non-NUL bytes.
+    pub fn server_name() -> impl Strategy<Value = ServerName> {
+        vec(1u8..=255, 0..=MAX_NAME_LEN)
+            .prop_map(|b| ServerName::from_bytes(&b).expect("at most 15 non-NUL bytes"))
+    }
+
+    /// A comment that can be emitted: up to 48 non-NUL bytes.
+    pub fn comment() -> impl Strategy<Value = Vec<u8>> {
+        vec(1u8..=255, 0..=MAX_COMMENT_LEN)
+    }
+
+    /// Any announcement body with an emittable comment.
+    pub fn announcement() -> impl Strategy<Value = Announcement> {
+        (
+            (any::<u8>(), any::<u32>(), server_name(), any::<[u8; 2]>()),
+            (any::<u32>(), any::<[u8; 2]>(), any::<u16>(), comment()),
+        )
+            .prop_map(
+                |((uc, per, name, os), (ty, bv, sig, comment))| Announcement {
+                    update_count: uc,
+                    periodicity_ms: per,
+                    server_name: name,
+                    os_version_major: os[0],
+                    os_version_minor: os[1],
+                    server_type: ServerType::from_bits_retain(ty),
+                    browser_version_major: bv[0],
+                    browser_version_minor: bv[1],
+                    signature: sig,
+                    comment,
+                },
+            )
+    }
+
+    /// Any RequestElection.
+    pub fn request_election() -> impl Strategy<Value = RequestElection> {
+        (
+            any::<u8>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+            server_name(),
+        )
+            .prop_map(
+                |(version, c, uptime_ms, unused, server_name)| RequestElection {
+                    version,
+                    criteria: ElectionCriteria::from_bits(c),
+                    uptime_ms,
+                    unused,
+                    server_name,
+                },
+            )
+    }
+
+    /// Any browser frame that can be emitted.
+    pub fn browser_frame() -> impl Strategy<Value = BrowserFrame> {
+        prop_oneof![
+            announcement().prop_map(BrowserFrame::HostAnnouncement),
+            announcement().prop_map(BrowserFrame::LocalMasterAnnouncement),
+            announcement().prop_map(BrowserFrame::DomainAnnouncement),
+            (any::<u8>(), server_name(), vec(any::<u8>(), 0..20)).prop_map(
+                |(reserved, response_name, trailing)| {
+                    BrowserFrame::AnnouncementRequest(AnnouncementRequest {
+                        reserved,
+                        response_name,
+                        trailing,
+                    })
+                }
+            ),
+            request_election().prop_map(BrowserFrame::RequestElection),
+            (any::<u8>(), any::<u32>()).prop_map(|(requested_count, token)| {
+                BrowserFrame::GetBackupListRequest(GetBackupListRequest {
+                    requested_count,
+                    token,
+                })
+            }),
+            // 6 + 25 × 16 = 406 bytes at most: within MAX_FRAME_LEN.
+            (any::<u32>(), vec(server_name(), 0..=25)).prop_map(|(token, servers)| {
+                BrowserFrame::GetBackupListResponse(GetBackupListResponse { token, servers })
+            }),
+            server_name().prop_map(|n| BrowserFrame::BecomeBackup {
+                browser_to_promote: n
+            }),
+            server_name().prop_map(|n| BrowserFrame::MasterAnnouncement {
+                master_browser_server_name: n
+            }),
+            any::<u8>().prop_map(|t| BrowserFrame::ResetStateRequest {
+                reset_type: ResetStateType::from_bits_retain(t)
+            }),
+        ]
+    }
+
+    /// Any LANMAN frame that can be emitted.
+    pub fn lanman_frame() -> impl Strategy<Value = LanmanFrame> {
+        prop_oneof![
+            (
+                any::<u32>(),
+                any::<[u8; 2]>(),
+                any::<u16>(),
+                server_name(),
+                comment()
+            )
+                .prop_map(|(ty, os, per, server_name, comment)| {
+                    LanmanFrame::HostAnnouncement(LanmanAnnouncement {
+                        server_type: ServerType::from_bits_retain(ty),
+                        os_version_major: os[0],
+                        os_version_minor: os[1],
+                        periodicity_secs: per,
+                        server_name,
+                        comment,
+                    })
+                }),
+            vec(any::<u8>(), 0..64).prop_map(|body| LanmanFrame::AnnouncementRequest { body }),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+    use proptest::prelude::*;
+
+    fn name(s: &str) -> ServerName {
+        ServerName::new(s).unwrap()
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        s.chunks(2)
+            .map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap(), 16).unwrap())
+            .collect()
+    }
+
+    fn emit(f: &BrowserFrame) -> Vec<u8> {
+        let v = f.to_vec().unwrap();
+        assert_eq!(v.len(), f.buffer_len(), "buffer_len is exact");
+        v
+    }
+
+    // Frames captured from Samba 4.17 (tests/vectors/browser-*.pcapng), mailslot data only.
+    const HOST_ANNOUNCEMENT: &str = "01 00 60ea0000 414c5048410000000000000000000000 06 01 039a8100 \
+                                     0f 01 55aa 6c616220686f7374206e623100";
+    const DOMAIN_ANNOUNCEMENT: &str = "0c 02 c0d40100 4c414257470000000000000000000000 06 01 \
+                                       00100080 0f 01 55aa 414c50484100";
+    const LOCAL_MASTER_ANNOUNCEMENT: &str = "0f 02 c0d40100 414c5048410000000000000000000000 06 \
+                                             01 039a8400 0f 01 55aa 6c616220686f7374206e623100";
+    const ELECTION_ALPHA: &str = "08 01 020f0114 70170000 00000000 414c50484100";
+    const ELECTION_BRAVO: &str = "08 01 0a0f0141 70170000 00000000 425241564f00";
+    const ELECTION_FORCED: &str = "08 00 00000000 00000000 00000000 00";
+    const ANNOUNCEMENT_REQUEST: &str = "02 01 00 414c504841";
+    const BACKUP_REQUEST: &str = "09 04 48aecc52";
+    const BACKUP_RESPONSE: &str = "0a 01 48aecc52 414c50484100";
+
+    #[test]
+    fn host_announcement_golden() {
+        let b = hex(HOST_ANNOUNCEMENT);
+        let f = BrowserFrame::parse(&b).unwrap();
+        assert_eq!(f.opcode(), BrowserOpcode::HostAnnouncement);
+        let BrowserFrame::HostAnnouncement(a) = &f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(a.update_count, 0);
+        assert_eq!(a.periodicity_ms, 60_000);
+        assert_eq!(a.server_name, name("ALPHA"));
+        assert_eq!((a.os_version_major, a.os_version_minor), (6, 1));
+        assert_eq!(a.server_type.bits(), 0x0081_9A03);
+        assert_eq!(
+            a.server_type,
+            ServerType::WORKSTATION
+                | ServerType::SERVER
+                | ServerType::PRINTQ_SERVER
+                | ServerType::SERVER_UNIX
+                | ServerType::NT
+                | ServerType::SERVER_NT
+                | ServerType::POTENTIAL_BROWSER
+                | ServerType::DFS_SERVER
+        );
+        assert_eq!((a.browser_version_major, a.browser_version_minor), (15, 1));
+        assert_eq!(a.signature, SIGNATURE);
+        assert_eq!(a.comment, b"lab host nb1");
+        assert_eq!(emit(&f), b);
+        // The constructor gives the same bytes.
+        let made = Announcement::new(name("alpha"), a.server_type, 60_000, "lab host nb1");
+        assert_eq!(emit(&BrowserFrame::HostAnnouncement(made)), b);
+    }
+
+    #[test]
+    fn domain_and_local_master_golden() {
+        let b = hex(DOMAIN_ANNOUNCEMENT);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::DomainAnnouncement(a) = &f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(a.server_name, name("LABWG"));
+        assert_eq!(a.server_type, ServerType::DOMAIN_ENUM | ServerType::NT);
+        assert_eq!(a.comment, b"ALPHA");
+        assert_eq!(a.periodicity_ms, 120_000);
+        assert_eq!(emit(&f), b);
+        let mut made = Announcement::domain(name("LABWG"), name("ALPHA"), 120_000);
+        made.update_count = 2;
+        assert_eq!(emit(&BrowserFrame::DomainAnnouncement(made)), b);
+
+        let b = hex(LOCAL_MASTER_ANNOUNCEMENT);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::LocalMasterAnnouncement(a) = &f else {
+            panic!("{f:?}")
+        };
+        assert!(a.server_type.contains(ServerType::MASTER_BROWSER));
+        assert!(!a.server_type.contains(ServerType::POTENTIAL_BROWSER));
+        assert_eq!(emit(&f), b);
+    }
+
+    #[test]
+    fn election_golden() {
+        let b = hex(ELECTION_ALPHA);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::RequestElection(e) = f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(e.version, 1);
+        assert_eq!(e.criteria, ElectionCriteria::SAMBA_DEFAULT);
+        assert_eq!(e.criteria.os_level(), 20);
+        assert_eq!(e.criteria.browser_version(), 0x010F);
+        assert_eq!(e.criteria.desire(), ElectionDesire::STANDBY);
+        assert_eq!(e.uptime_ms, 6000);
+        assert_eq!(e.server_name, name("ALPHA"));
+        let made = RequestElection::new(
+            ElectionCriteria::new(os_level::SAMBA_DEFAULT, ElectionDesire::STANDBY),
+            6000,
+            name("ALPHA"),
+        );
+        assert_eq!(made, e);
+        assert_eq!(emit(&BrowserFrame::RequestElection(made)), b);
+
+        let b = hex(ELECTION_BRAVO);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::RequestElection(bravo) = f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(bravo.criteria.bits(), 0x4101_0F0A);
+        assert_eq!(bravo.criteria.os_level(), 65);
+        assert_eq!(
+            bravo.criteria.desire(),
+            ElectionDesire::PREFERRED_MASTER | ElectionDesire::STANDBY
+        );
+        assert!(
+            bravo.beats(&e),
+            "BRAVO (os level 65, preferred) wins over ALPHA"
+        );
+        assert_eq!(emit(&f), b);
+
+        let b = hex(ELECTION_FORCED);
+        let f = BrowserFrame::parse(&b).unwrap();
+        assert_eq!(f, BrowserFrame::RequestElection(RequestElection::force()));
+        assert_eq!(emit(&f), b);
+    }
+
+    #[test]
+    fn announcement_request_keeps_samba_layout() {
+        let b = hex(ANNOUNCEMENT_REQUEST);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::AnnouncementRequest(q) = &f else {
+            panic!("{f:?}")
+        };
+        assert_eq!(q.reserved, 1);
+        assert!(q.response_name.is_empty());
+        assert_eq!(q.trailing, b"ALPHA");
+        assert_eq!(q.requester_name(), b"ALPHA");
+        assert_eq!(emit(&f), b);
+        // The canonical form (MS-BRWS 2.2.2).
+        let canon = BrowserFrame::AnnouncementRequest(AnnouncementRequest::new(name("ALPHA")));
+        assert_eq!(emit(&canon), hex("02 00 414c50484100"));
+        let BrowserFrame::AnnouncementRequest(q) = BrowserFrame::parse(&emit(&canon)).unwrap()
+        else {
+            unreachable!()
+        };
+        assert_eq!(q.requester_name(), b"ALPHA");
+    }
+
+    #[test]
+    fn backup_list_golden() {
+        let b = hex(BACKUP_REQUEST);
+        let f = BrowserFrame::parse(&b).unwrap();
+        assert_eq!(
+            f,
+            BrowserFrame::GetBackupListRequest(GetBackupListRequest {
+                requested_count: 4,
+                token: 1_389_145_672
+            })
+        );
+        assert_eq!(emit(&f), b);
+
+        let b = hex(BACKUP_RESPONSE);
+        let f = BrowserFrame::parse(&b).unwrap();
+        assert_eq!(
+            f,
+            BrowserFrame::GetBackupListResponse(GetBackupListResponse {
+                token: 1_389_145_672,
+                servers: vec![name("ALPHA")]
+            })
+        );
+        assert_eq!(emit(&f), b);
+    }
+
+    #[test]
+    fn small_frames_golden() {
+        for (f, b) in [
+            (
+                BrowserFrame::BecomeBackup {
+                    browser_to_promote: name("CHARLIE"),
+                },
+                "0b 434841524c494500",
+            ),
+            (
+                BrowserFrame::MasterAnnouncement {
+                    master_browser_server_name: name("ALPHA"),
+                },
+                "0d 414c50484100",
+            ),
+            (
+                BrowserFrame::ResetStateRequest {
+                    reset_type: ResetStateType::STOP_MASTER | ResetStateType::CLEAR_ALL,
+                },
+                "0e 03",
+            ),
+        ] {
+            assert_eq!(emit(&f), hex(b));
+            assert_eq!(BrowserFrame::parse(&hex(b)).unwrap(), f);
+        }
+        // Unknown reset bits are kept.
+        let f = BrowserFrame::parse(&[0x0E, 0xF0]).unwrap();
+        assert_eq!(emit(&f), [0x0E, 0xF0]);
+    }
+
+    fn err(b: &[u8]) -> ParseError {
+        BrowserFrame::parse(b).unwrap_err()
+    }
+
+    #[test]
+    fn opcode_errors() {
+        assert_eq!(err(&[]), ParseError::truncated("browser opcode", 0, 1, 0));
+        for op in [0x00, 0x03, 0x07, 0x10, 0xFF] {
+            let e = err(&[op, 0, 0, 0]);
+            assert_eq!((e.field, e.offset), ("browser opcode", 0));
+            assert!(matches!(e.kind, ErrorKind::BadValue { found, .. } if found == u64::from(op)));
+        }
+    }
+
+    #[test]
+    fn truncated_announcement_names_field_and_offset() {
+        let b = hex(HOST_ANNOUNCEMENT);
+        // Cut inside each fixed field: the error names it and its offset.
+        for (cut, field, offset) in [
+            (1, "HostAnnouncement UpdateCount", 1),
+            (4, "HostAnnouncement Periodicity", 2),
+            (10, "HostAnnouncement ServerName", 6),
+            (22, "HostAnnouncement OSVersionMajor", 22),
+            (25, "HostAnnouncement ServerType", 24),
+            (31, "HostAnnouncement Signature", 30),
+            (32, "HostAnnouncement Comment", 32),
+        ] {
+            let e = err(&b[..cut]);
+            assert_eq!((e.field, e.offset), (field, offset), "cut at {cut}");
+            assert!(matches!(e.kind, ErrorKind::Truncated { .. }), "{e}");
+        }
+        // A comment without its NUL.
+        let e = err(&b[..b.len() - 1]);
+        assert_eq!(
+            e,
+            ParseError::malformed(
+                "HostAnnouncement Comment",
+                32,
+                "string has no terminating NUL"
+            )
+        );
+        // Domain announcements use their own field names.
+        let d = hex(DOMAIN_ANNOUNCEMENT);
+        let e = err(&d[..d.len() - 1]);
+        assert_eq!(
+            (e.field, e.offset),
+            ("DomainAnnouncement LocalMasterBrowserName", 32)
+        );
+    }
+
+    #[test]
+    fn announcement_name_field_rules() {
+        let mut b = hex(HOST_ANNOUNCEMENT);
+        // 16 name bytes without a NUL.
+        b[6..22].fill(b'A');
+        let e = err(&b);
+        assert_eq!((e.field, e.offset), ("HostAnnouncement ServerName", 6));
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)));
+        // Garbage after the NUL is padding: ignored, written back as NULs.
+        let mut b = hex(HOST_ANNOUNCEMENT);
+        b[12..22].fill(b'x');
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::HostAnnouncement(a) = &f else {
+            unreachable!()
+        };
+        assert_eq!(a.server_name, name("ALPHA"));
+        assert_eq!(emit(&f), hex(HOST_ANNOUNCEMENT));
+    }
+
+    #[test]
+    fn wrong_signature_and_trailing_bytes_are_accepted() {
+        // Samba never checks the signature: keep it as sent.
+        let mut b = hex(HOST_ANNOUNCEMENT);
+        b[30..32].copy_from_slice(&[0x12, 0x34]);
+        let f = BrowserFrame::parse(&b).unwrap();
+        let BrowserFrame::HostAnnouncement(a) = &f else {
+            unreachable!()
+        };
+        assert_eq!(a.signature, 0x3412);
+        assert_eq!(emit(&f), b);
+        // Bytes after the comment are ignored.
+        let mut b = hex(HOST_ANNOUNCEMENT);
+        b.extend_from_slice(b"junk");
+        assert_eq!(
+            BrowserFrame::parse(&b).unwrap(),
+            BrowserFrame::parse(&hex(HOST_ANNOUNCEMENT)).unwrap()
+        );
+    }
+
+    #[test]
+    fn string_errors() {
+        // RequestElection name of 16 characters.
+        let mut b = hex("08 01 020f0114 70170000 00000000");
+        b.extend_from_slice(b"ABCDEFGHIJKLMNOP\0");
+        let e = err(&b);
+        assert_eq!(
+            e,
+            ParseError::malformed(
+                "RequestElection ServerName",
+                14,
+                "string is longer than the field allows"
+            )
+        );
+        // Truncated before the name.
+        let e = err(&hex("08 01 020f0114 70170000 000000"));
+        assert_eq!((e.field, e.offset), ("RequestElection Unused", 10));
+        let e = err(&hex("08 01 020f0114 70170000 00000000"));
+        assert_eq!(
+            e,
+            ParseError::truncated("RequestElection ServerName", 14, 1, 0)
+        );
+        let e = err(&hex("0b 4142"));
+        assert_eq!((e.field, e.offset), ("BecomeBackup BrowserToPromote", 1));
+        let e = err(&hex("0d"));
+        assert_eq!(
+            (e.field, e.offset),
+            ("MasterAnnouncement MasterBrowserServerName", 1)
+        );
+        let e = err(&hex("02"));
+        assert_eq!((e.field, e.offset), ("AnnouncementRequest Reserved", 1));
+        let e = err(&hex("0e"));
+        assert_eq!((e.field, e.offset), ("ResetStateRequest Type", 1));
+        let e = err(&hex("09 04 48aecc"));
+        assert_eq!((e.field, e.offset), ("GetBackupListRequest Token", 2));
+    }
+
+    #[test]
+    fn backup_list_impossible_counts() {
+        // 255 names announced, 6 bytes present: refused before anything is reserved.
+        let e = err(&hex("0a ff 48aecc52 414c50484100"));
+        assert_eq!(
+            e,
+            ParseError::truncated("GetBackupListResponse BackupServerList", 6, 255, 6)
+        );
+        // Two names announced, one present.
+        let e = err(&hex("0a 02 48aecc52 414c50484100"));
+        assert_eq!(
+            e,
+            ParseError::truncated("GetBackupListResponse BackupServerList", 12, 1, 0)
+        );
+        // Enough bytes, but the second name has no NUL.
+        let e = err(&hex("0a 02 48aecc52 414c50484100 4142"));
+        assert_eq!(
+            (e.field, e.offset),
+            ("GetBackupListResponse BackupServerList", 12)
+        );
+        let e = err(&hex("0a 01 48ae"));
+        assert_eq!((e.field, e.offset), ("GetBackupListResponse Token", 2));
+        // Count 0 is a valid (empty) list.
+        let f = BrowserFrame::parse(&hex("0a 00 01000000")).unwrap();
+        assert_eq!(
+            f,
+            BrowserFrame::GetBackupListResponse(GetBackupListResponse {
+                token: 1,
+                servers: vec![]
+            })
+        );
+    }
+
+    #[test]
+    fn emit_rejects_unrepresentable_values() {
+        let too_long = |f: &BrowserFrame| {
+            assert!(
+                matches!(f.to_vec(), Err(EmitError::FieldTooLarge { .. })),
+                "{f:?}"
+            )
+        };
+        let mut a = Announcement::new(name("ALPHA"), ServerType::SERVER, 60_000, vec![b'c'; 48]);
+        assert!(BrowserFrame::HostAnnouncement(a.clone()).to_vec().is_ok());
+        a.comment.push(b'c');
+        let e = BrowserFrame::HostAnnouncement(a.clone())
+            .to_vec()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                EmitError::FieldTooLarge {
+                    field: "HostAnnouncement Comment",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        a.comment = b"a\0b".to_vec();
+        too_long(&BrowserFrame::LocalMasterAnnouncement(a));
+        too_long(&BrowserFrame::AnnouncementRequest(AnnouncementRequest {
+            reserved: 0,
+            response_name: name("A"),
+            trailing: vec![0; MAX_FRAME_LEN],
+        }));
+        // 26 names of 15 bytes: 6 + 26 × 16 = 422 bytes, over MAX_FRAME_LEN.
+        let servers = vec![name("ABCDEFGHIJKLMNO"); 26];
+        too_long(&BrowserFrame::GetBackupListResponse(
+            GetBackupListResponse { token: 0, servers },
+        ));
+        let servers = vec![ServerName::EMPTY; 256];
+        let e = BrowserFrame::GetBackupListResponse(GetBackupListResponse { token: 0, servers })
+            .to_vec()
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            EmitError::FieldTooLarge {
+                field: "GetBackupListResponse BackupServerCount",
+                ..
+            }
+        ));
+        let lm = LanmanFrame::HostAnnouncement(LanmanAnnouncement::new(
+            name("A"),
+            ServerType::SERVER,
+            60,
+            vec![b'x'; 49],
+        ));
+        assert!(matches!(lm.to_vec(), Err(EmitError::FieldTooLarge { .. })));
+    }
+
+    #[test]
+    fn emit_into_small_buffer() {
+        let f = BrowserFrame::parse(&hex(HOST_ANNOUNCEMENT)).unwrap();
+        let mut buf = [0u8; 20];
+        assert!(matches!(
+            f.emit(&mut buf),
+            Err(EmitError::BufferTooSmall { .. })
+        ));
+    }
+
+    #[test]
+    fn server_name_rules() {
+        assert_eq!(name("alpha").as_bytes(), b"ALPHA");
+        assert_eq!(name("alpha").to_string(), "ALPHA");
+        assert_eq!("bravo".parse::<ServerName>().unwrap(), name("BRAVO"));
+        assert!(matches!(
+            ServerName::new("ABCDEFGHIJKLMNOP"),
+            Err(NameError::TooLong(_))
+        ));
+        assert!(ServerName::new("ABCDEFGHIJKLMNO").is_ok());
+        assert!(matches!(
+            ServerName::new("A\tB"),
+            Err(NameError::BadByte { byte: 9, .. })
+        ));
+        assert!(matches!(
+            ServerName::from_bytes(b"A\0B"),
+            Err(NameError::BadByte { byte: 0, .. })
+        ));
+        // from_bytes keeps case.
+        assert_eq!(
+            ServerName::from_bytes(b"mixed").unwrap().as_bytes(),
+            b"mixed"
+        );
+        let nb = NetbiosName::new("charlie", 0x20).unwrap();
+        assert_eq!(ServerName::from_netbios_name(&nb).unwrap(), name("CHARLIE"));
+        assert!(name("ALPHA").eq_ignore_case(&ServerName::from_bytes(b"alpha").unwrap()));
+    }
+
+    #[test]
+    fn name_order_follows_samba_strcasecmp_m() {
+        let n = |b: &[u8]| ServerName::from_bytes(b).unwrap();
+        assert_eq!(n(b"ALPHA").cmp_ignore_case(&n(b"BRAVO")), Ordering::Less);
+        assert_eq!(n(b"alpha").cmp_ignore_case(&n(b"ALPHA")), Ordering::Equal);
+        assert_eq!(n(b"ALPHA").cmp_ignore_case(&n(b"ALPHAB")), Ordering::Less);
+        assert_eq!(n(b"").cmp_ignore_case(&n(b"A")), Ordering::Less);
+        // A difference that is not a case difference compares the bytes as sent: 'a' (0x61) is
+        // after '_' (0x5F) although 'A' (0x41) is before it.
+        assert_eq!(n(b"a").cmp_ignore_case(&n(b"_")), Ordering::Greater);
+        assert_eq!(n(b"A").cmp_ignore_case(&n(b"_")), Ordering::Less);
+    }
+
+    #[test]
+    fn criteria_fields() {
+        let c = ElectionCriteria::from_bits(0x4101_0F0A);
+        assert_eq!(c.os_level(), 65);
+        assert_eq!(c.browser_version(), 0x010F);
+        assert_eq!(
+            c.desire(),
+            ElectionDesire::PREFERRED_MASTER | ElectionDesire::STANDBY
+        );
+        assert_eq!(
+            ElectionCriteria::new(
+                65,
+                ElectionDesire::PREFERRED_MASTER | ElectionDesire::STANDBY
+            ),
+            c
+        );
+        // Samba while master: |= 0x05.
+        let lmb = ElectionCriteria::SAMBA_DEFAULT.with_desire(
+            ElectionCriteria::SAMBA_DEFAULT.desire()
+                | ElectionDesire::RUNNING_MASTER
+                | ElectionDesire::RUNNING_BACKUP,
+        );
+        assert_eq!(lmb.bits(), 0x1401_0F07);
+        // Unknown desire bits are kept.
+        assert_eq!(ElectionCriteria::from_bits(0x50).desire().bits(), 0x50);
+        assert!(format!("{c:?}").contains("0x41010f0a"));
+    }
+
+    fn ballot(criteria: u32, uptime_ms: u32, n: &str) -> RequestElection {
+        RequestElection::new(ElectionCriteria::from_bits(criteria), uptime_ms, name(n))
+    }
+
+    #[test]
+    fn election_order() {
+        // Preferred master with os level 65 beats Samba's default whatever the uptime.
+        let alpha = ballot(0x1401_0F02, 3_600_000, "ALPHA");
+        let bravo = ballot(0x4101_0F0A, 6000, "BRAVO");
+        assert!(bravo.beats(&alpha));
+        assert!(!alpha.beats(&bravo));
+        assert_eq!(alpha.compare(&bravo), Ordering::Less);
+        // Same criteria: the longer uptime wins.
+        let old = ballot(0x1401_0F02, 10_000, "ZULU");
+        let young = ballot(0x1401_0F02, 8000, "ALPHA");
+        assert!(old.beats(&young));
+        // Uptimes in the same second tie (Samba compares seconds), then the lower name wins.
+        let a = ballot(0x1401_0F02, 6000, "ALPHA");
+        let b = ballot(0x1401_0F02, 6999, "bravo");
+        assert!(a.beats(&b));
+        assert!(!b.beats(&a));
+        // Case does not matter for the name.
+        let a2 = ballot(0x1401_0F02, 6000, "ALPHA");
+        let a3 = RequestElection {
+            server_name: ServerName::from_bytes(b"alpha").unwrap(),
+            ..a2
+        };
+        assert_eq!(a2.compare(&a3), Ordering::Equal);
+        assert!(!a2.beats(&a3) && !a3.beats(&a2));
+        // A higher version wins first; a forced election loses to any candidate.
+        let v2 = RequestElection {
+            version: 2,
+            ..ballot(0, 0, "Z")
+        };
+        assert!(v2.beats(&bravo));
+        assert!(alpha.beats(&RequestElection::force()));
+        assert!(ballot(0, 0, "").beats(&RequestElection::force()));
+    }
+
+    #[test]
+    fn lanman_golden() {
+        // As Samba's send_lm_announcement builds it: type, version 6.1, 60 s, name, comment.
+        let b = hex("0100 039a8100 06 01 3c00 414c50484100 4c414220484f5354204e423100");
+        let f = LanmanFrame::parse(&b).unwrap();
+        let made = LanmanFrame::HostAnnouncement(LanmanAnnouncement::new(
+            name("ALPHA"),
+            ServerType::from_bits_retain(0x0081_9A03),
+            60,
+            "LAB HOST NB1",
+        ));
+        assert_eq!(f, made);
+        assert_eq!(f.opcode(), LANMAN_HOST_ANNOUNCEMENT);
+        assert_eq!(made.to_vec().unwrap(), b);
+        assert_eq!(made.buffer_len(), b.len());
+
+        let r = LanmanFrame::parse(&hex("0200 01")).unwrap();
+        assert_eq!(r, LanmanFrame::AnnouncementRequest { body: vec![1] });
+        assert_eq!(r.to_vec().unwrap(), hex("0200 01"));
+
+        let e = LanmanFrame::parse(&[0x01]).unwrap_err();
+        assert_eq!(e, ParseError::truncated("LANMAN opcode", 0, 2, 1));
+        let e = LanmanFrame::parse(&hex("0300")).unwrap_err();
+        assert_eq!((e.field, e.offset), ("LANMAN opcode", 0));
+        assert!(matches!(e.kind, ErrorKind::BadValue { found: 3, .. }));
+        let e = LanmanFrame::parse(&b[..12]).unwrap_err();
+        assert_eq!(
+            (e.field, e.offset),
+            ("LANMAN HostAnnouncement ServerName", 10)
+        );
+        let e = LanmanFrame::parse(&b[..b.len() - 1]).unwrap_err();
+        assert_eq!((e.field, e.offset), ("LANMAN HostAnnouncement Comment", 16));
+    }
+
+    #[test]
+    fn server_type_bits() {
+        assert_eq!(ServerType::ALL.bits(), u32::MAX);
+        let t = ServerType::from_bits_retain(0x0100_0001);
+        assert!(t.contains(ServerType::WORKSTATION));
+        assert_eq!(t.bits(), 0x0100_0001, "unknown bit 0x01000000 kept");
+    }
+
+    proptest! {
+        #[test]
+        fn browser_round_trip(f in strategy::browser_frame()) {
+            let b = emit(&f);
+            prop_assert!(b.len() <= MAX_FRAME_LEN);
+            prop_assert_eq!(BrowserFrame::parse(&b).unwrap(), f);
+        }
+
+        #[test]
+        fn lanman_round_trip(f in strategy::lanman_frame()) {
+            let b = f.to_vec().unwrap();
+            prop_assert_eq!(b.len(), f.buffer_len());
+            prop_assert_eq!(LanmanFrame::parse(&b).unwrap(), f);
+        }
+
+        #[test]
+        fn parse_never_panics(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Ok(f) = BrowserFrame::parse(&b) {
+                // Whatever parses and can be emitted parses back to itself.
+                if let Ok(e) = f.to_vec() {
+                    prop_assert_eq!(BrowserFrame::parse(&e).unwrap(), f);
+                }
+            }
+            if let Ok(f) = LanmanFrame::parse(&b) {
+                if let Ok(e) = f.to_vec() {
+                    prop_assert_eq!(LanmanFrame::parse(&e).unwrap(), f);
+                }
+            }
+        }
+
+        #[test]
+        fn parse_never_panics_on_known_opcodes(
+            op in prop::sample::select(vec![1u8, 2, 8, 9, 10, 11, 12, 13, 14, 15]),
+            rest in proptest::collection::vec(any::<u8>(), 0..80),
+        ) {
+            let mut b = vec![op];
+            b.extend_from_slice(&rest);
+            let _ = BrowserFrame::parse(&b);
+        }
+
+        #[test]
+        fn election_order_is_antisymmetric(a in strategy::request_election(), b in strategy::request_election()) {
+            prop_assert_eq!(a.compare(&b), b.compare(&a).reverse());
+        }
+    }
+}
