@@ -281,7 +281,7 @@ impl SmbMessage {
     pub fn word(&self, i: usize) -> Option<u16> {
         let at = i.checked_mul(2)?;
         let w = self.words.get(at..at.checked_add(2)?)?;
-        Some(u16::from_le_bytes([w[0], w[1]]))
+        Some(u16::from_le_bytes(w.try_into().ok()?))
     }
 
     /// Offset of the byte block's first byte from the start of the header.
@@ -462,11 +462,11 @@ fn read_name(r: &mut Reader<'_>, unicode: bool) -> Result<String, ParseError> {
     let start = r.pos();
     if !unicode {
         let raw = r.cstr(r.remaining(), "Name")?;
-        if let Some(i) = raw.iter().position(|b| !b.is_ascii()) {
+        if let Some((i, &b)) = raw.iter().enumerate().find(|(_, b)| !b.is_ascii()) {
             return Err(ParseError::bad_value(
                 "Name",
-                start + i,
-                u64::from(raw[i]),
+                start.saturating_add(i),
+                u64::from(b),
                 "an ASCII transaction name",
             ));
         }
@@ -553,7 +553,7 @@ fn read_setup(r: &mut Reader<'_>, count: usize) -> Result<Vec<u16>, ParseError> 
     let raw = r.take(count * 2, "Setup")?;
     Ok(raw
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .filter_map(|c| c.try_into().ok().map(u16::from_le_bytes))
         .collect())
 }
 
