@@ -45,7 +45,12 @@ impl ParseError {
     }
 
     /// A field that holds a value the protocol does not allow.
-    pub fn bad_value(field: &'static str, offset: usize, found: u64, expected: &'static str) -> Self {
+    pub fn bad_value(
+        field: &'static str,
+        offset: usize,
+        found: u64,
+        expected: &'static str,
+    ) -> Self {
         ParseError {
             field,
             offset,

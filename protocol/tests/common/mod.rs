@@ -56,14 +56,22 @@ pub fn frames(name: &str) -> Vec<Vec<u8>> {
     let path = vector(name);
     let d = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(le32(&d, 0), 0x0A0D_0D0A, "{name}: not a pcapng file");
-    assert_eq!(le32(&d, 8), 0x1A2B_3C4D, "{name}: only little-endian pcapng is supported");
+    assert_eq!(
+        le32(&d, 8),
+        0x1A2B_3C4D,
+        "{name}: only little-endian pcapng is supported"
+    );
     let mut out = Vec::new();
     let mut i = 0;
     while i + 12 <= d.len() {
         let (bt, bl) = (le32(&d, i), le32(&d, i + 4) as usize);
         assert!(bl >= 12 && i + bl <= d.len(), "{name}: bad block at {i}");
         if bt == 1 {
-            assert_eq!(u16::from_le_bytes([d[i + 8], d[i + 9]]), 1, "{name}: link type must be Ethernet");
+            assert_eq!(
+                u16::from_le_bytes([d[i + 8], d[i + 9]]),
+                1,
+                "{name}: link type must be Ethernet"
+            );
         }
         if bt == 6 {
             let cap = le32(&d, i + 20) as usize;
@@ -149,7 +157,10 @@ pub fn tcp(name: &str) -> Vec<TcpConn> {
         };
         if syn {
             isn.insert((src, dst), seq.wrapping_add(1));
-            if !order.iter().any(|&(a, b)| (a, b) == (src, dst) || (a, b) == (dst, src)) {
+            if !order
+                .iter()
+                .any(|&(a, b)| (a, b) == (src, dst) || (a, b) == (dst, src))
+            {
                 order.push((src, dst));
             }
             continue;
@@ -168,7 +179,12 @@ pub fn tcp(name: &str) -> Vec<TcpConn> {
         let mut out = Vec::new();
         for (off, p) in segs.get(&k).into_iter().flatten() {
             let off = *off as usize;
-            assert!(off <= out.len(), "{name}: gap in TCP stream {}->{}", k.0, k.1);
+            assert!(
+                off <= out.len(),
+                "{name}: gap in TCP stream {}->{}",
+                k.0,
+                k.1
+            );
             if off + p.len() > out.len() {
                 out.extend_from_slice(&p[out.len() - off..]);
             }
