@@ -12,7 +12,10 @@ use crate::name::{NetbiosName, Pointers, ScopedName};
 use crate::wire::Emit;
 use crate::wire::browse::{BrowserFrame, LanmanFrame};
 use crate::wire::cursor::{Reader, Writer};
+use crate::wire::dgram::Datagram;
 use crate::wire::ns::NameServicePacket;
+use crate::wire::smb::{SmbMessage, TransactionRequest, TransactionResponse};
+use crate::wire::ssn::{SessionHeader, SessionPacket};
 
 fn again<T, E: core::fmt::Debug>(what: &str, r: Result<T, E>) -> T {
     match r {
@@ -97,4 +100,44 @@ pub fn browser(data: &[u8]) {
             assert_eq!(back, f, "LANMAN frame round trip");
         }
     }
+}
+
+/// Checks one family: parse, emit (never refused), parse again, compare.
+fn strict<T, E>(what: &str, data: &[u8], parse: fn(&[u8]) -> Result<T, E>) -> Option<T>
+where
+    T: Emit + PartialEq + core::fmt::Debug,
+    E: core::fmt::Debug,
+{
+    let v = parse(data).ok()?;
+    let b = emit_all(what, &v, Refusal::Never).expect("never refused");
+    let back = again(what, parse(&b));
+    assert_eq!(back, v, "{what} round trip");
+    Some(v)
+}
+
+/// Datagram service packets (UDP 138).
+pub fn datagram(data: &[u8]) {
+    strict("datagram", data, Datagram::parse);
+}
+
+/// Session service frames (TCP 139): the 4-byte header alone, a whole frame, and a frame at the
+/// head of a stream.
+pub fn session(data: &[u8]) {
+    if let Ok(h) = SessionHeader::parse(data) {
+        let b = emit_all("session header", &h, Refusal::Never).expect("never refused");
+        assert_eq!(again("session header", SessionHeader::parse(&b)), h);
+    }
+    strict("session frame", data, SessionPacket::parse);
+    if let Ok((p, used)) = SessionPacket::parse_prefix(data) {
+        assert!(used <= data.len(), "session prefix used more than it had");
+        let b = emit_all("session prefix", &p, Refusal::Never).expect("never refused");
+        assert_eq!(b.len(), used, "a frame re-emits to the bytes it came from");
+    }
+}
+
+/// SMB1 messages: the generic shape, and the TRANSACTION request and response envelopes.
+pub fn smb(data: &[u8]) {
+    strict("SMB message", data, SmbMessage::parse);
+    strict("TRANSACTION request", data, TransactionRequest::parse);
+    strict("TRANSACTION response", data, TransactionResponse::parse);
 }

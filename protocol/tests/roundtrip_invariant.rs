@@ -1,0 +1,136 @@
+//! The fuzz targets' invariant (parse → emit → parse agrees, and nothing panics), run by
+//! `cargo test` on the real captures and on mutations of them. The fuzzers in `protocol/fuzz`
+//! explore further; this keeps the invariant checked on every build.
+
+mod common;
+
+use nbt_protocol::roundtrip;
+use proptest::prelude::*;
+
+type Check = fn(&[u8]);
+
+/// Every payload of the captures, with the invariant check of its family.
+fn seeds() -> Vec<(Check, Vec<u8>)> {
+    let mut v: Vec<(Check, Vec<u8>)> = Vec::new();
+    let dir = common::vector("");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    for f in &files {
+        if f.starts_with("smb1-") {
+            for c in common::tcp(f) {
+                for s in [c.to_server, c.to_client] {
+                    let mut i = 0;
+                    while i + 4 <= s.len() {
+                        let len = (usize::from(s[i + 1] & 1) << 16)
+                            | usize::from(u16::from_be_bytes([s[i + 2], s[i + 3]]));
+                        let frame = s[i..i + 4 + len].to_vec();
+                        if frame.len() <= 4096 {
+                            v.push((roundtrip::smb, frame[4..].to_vec()));
+                            v.push((roundtrip::session, frame));
+                        }
+                        i += 4 + len;
+                    }
+                }
+            }
+            continue;
+        }
+        for u in common::udp(f) {
+            let p = u.payload;
+            if u.dst.port() == 137 || u.src.port() == 137 {
+                v.push((roundtrip::names, p[12..].to_vec()));
+                v.push((roundtrip::name_service, p));
+            } else {
+                if let Some(k) = p.windows(4).position(|w| w == b"\xffSMB") {
+                    v.push((roundtrip::smb, p[k..].to_vec()));
+                }
+                let slot = b"\\MAILSLOT\\BROWSE\0";
+                if let Some(k) = p.windows(slot.len()).position(|w| w == slot) {
+                    v.push((roundtrip::browser, p[k + slot.len()..].to_vec()));
+                }
+                v.push((roundtrip::datagram, p));
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn captures_satisfy_the_invariant() {
+    let s = seeds();
+    assert!(s.len() > 150, "only {} seeds", s.len());
+    for (check, bytes) in &s {
+        check(bytes);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Set(prop::sample::Index, u8),
+    Truncate(prop::sample::Index),
+    Insert(prop::sample::Index, Vec<u8>),
+    Remove(prop::sample::Index, u8),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        4 => (any::<prop::sample::Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::Set(i, b)),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::Truncate),
+        1 => (any::<prop::sample::Index>(), prop::collection::vec(any::<u8>(), 1..8))
+            .prop_map(|(i, b)| Mutation::Insert(i, b)),
+        1 => (any::<prop::sample::Index>(), 1u8..8).prop_map(|(i, n)| Mutation::Remove(i, n)),
+    ]
+}
+
+fn apply(mut b: Vec<u8>, muts: &[Mutation]) -> Vec<u8> {
+    for m in muts {
+        if b.is_empty() {
+            break;
+        }
+        match m {
+            Mutation::Set(i, v) => {
+                let i = i.index(b.len());
+                b[i] = *v;
+            }
+            Mutation::Truncate(i) => b.truncate(i.index(b.len())),
+            Mutation::Insert(i, bytes) => {
+                let i = i.index(b.len());
+                b.splice(i..i, bytes.iter().copied());
+            }
+            Mutation::Remove(i, n) => {
+                let i = i.index(b.len());
+                let end = (i + usize::from(*n)).min(b.len());
+                b.drain(i..end);
+            }
+        }
+    }
+    b
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_captures_satisfy_the_invariant(
+        which in any::<prop::sample::Index>(),
+        muts in prop::collection::vec(mutation(), 1..6),
+    ) {
+        thread_local!(static SEEDS: Vec<(Check, Vec<u8>)> = seeds());
+        SEEDS.with(|s| {
+            let (check, bytes) = &s[which.index(s.len())];
+            check(&apply(bytes.clone(), &muts));
+        });
+    }
+
+    #[test]
+    fn arbitrary_bytes_satisfy_the_invariant(b in prop::collection::vec(any::<u8>(), 0..700)) {
+        roundtrip::names(&b);
+        roundtrip::name_service(&b);
+        roundtrip::datagram(&b);
+        roundtrip::session(&b);
+        roundtrip::smb(&b);
+        roundtrip::browser(&b);
+    }
+}
