@@ -2,5 +2,8 @@
 //! on top of the I/O-free [`nbt_protocol`] crate.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub use nbt_protocol as protocol;
+
+pub mod iface;
