@@ -1,0 +1,59 @@
+//! Deterministic state machines, driven by their caller.
+//!
+//! An engine never reads a clock, opens a socket or draws entropy of its own. The driver feeds it:
+//! - `handle_datagram(now, …)` for each datagram received;
+//! - `handle_timeout(now)` once `now` has reached the instant `poll_timeout()` named (a spurious
+//!   call is a harmless no-op);
+//!
+//! After each call the driver drains `poll_transmit()` (datagrams to send) and `poll_event()`
+//! (what happened, for logs and for other engines), then sleeps until the next `poll_timeout()`.
+//!
+//! Randomness comes from the [`Rng`] passed in, so a test with a fixed seed replays exactly, and
+//! time is whatever `Instant` the caller passes, so a 36-minute rule runs in microseconds under
+//! simulated time.
+
+pub mod names;
+pub mod rng;
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+pub use rng::Rng;
+pub use std::time::Instant;
+
+/// The driver's handle for one interface address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IfaceId(pub u32);
+
+/// One IPv4 interface address as the engines see it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IfaceAddr {
+    /// The driver's handle.
+    pub id: IfaceId,
+    /// The interface's address: the source of everything sent on it.
+    pub addr: Ipv4Addr,
+    /// The subnet mask.
+    pub netmask: Ipv4Addr,
+    /// The subnet broadcast address.
+    pub broadcast: Ipv4Addr,
+    /// The MAC address, reported as the unit ID in node status.
+    pub mac: [u8; 6],
+}
+
+impl IfaceAddr {
+    /// Whether `ip` lies in this interface's subnet.
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let m = u32::from(self.netmask);
+        u32::from(ip) & m == u32::from(self.addr) & m
+    }
+}
+
+/// A datagram for the driver to send from the interface's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The interface to send from.
+    pub iface: IfaceId,
+    /// Where to: a peer's address and port, or the interface's broadcast address.
+    pub dst: SocketAddrV4,
+    /// The datagram.
+    pub payload: Vec<u8>,
+}

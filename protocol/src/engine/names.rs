@@ -1,0 +1,913 @@
+//! The name service engine of a B-node (RFC 1001 §15, RFC 1002 §5.1.1): registers, defends,
+//! answers and releases nbtd's names on every interface address.
+//!
+//! Rules, each where the code applies it:
+//! - **Registration**: each name is broadcast in a NAME REGISTRATION REQUEST three times, 250 ms
+//!   apart (BCAST_REQ_RETRY_TIMEOUT, BCAST_REQ_RETRY_COUNT, RFC 1002 §6), all with the same
+//!   transaction ID. A NEGATIVE NAME REGISTRATION RESPONSE to it means another node owns the
+//!   name: it is not used, and [`NameEvent::Conflict`] names the owner. Silence for 250 ms after
+//!   the third try makes the name ours. Like Samba and Windows, nbtd sends no overwrite demand
+//!   afterwards.
+//! - **Defence**: a registration by another node of a unique name we hold gets a NEGATIVE NAME
+//!   REGISTRATION RESPONSE with ACT_ERR and our address. Group names are never defended.
+//! - **Queries**: a query for a name we hold gets a positive answer, broadcast or not. A unicast
+//!   query for any other name gets NAM_ERR. A broadcast query is never answered negatively.
+//! - **Node status**: a unicast request for `*` or for any name we hold, unique or group, is
+//!   answered with every name on that interface and its MAC address; the rest of the statistics
+//!   block is zero, as Samba sends it. The name table is cut to fit a 576-byte datagram.
+//! - **Release**: [`NameEngine::shutdown`] broadcasts a NAME RELEASE REQUEST for every name held.
+//!   Releases and conflict demands from other nodes for our names are ignored and reported.
+//! - **Hygiene**: our own broadcasts (which the host loops back), packets with another scope, and,
+//!   unless configured otherwise, packets from outside the interface's subnet are ignored, so
+//!   nbtd cannot be used to reflect traffic off-link. Repeated reports about the same name are
+//!   folded into one event a minute.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use super::{IfaceAddr, IfaceId, Instant, Rng, Transmit};
+use crate::error::ParseError;
+use crate::name::{NetbiosName, Scope, ScopedName, suffix};
+use crate::wire::Emit;
+use crate::wire::ns::{
+    HEADER_LEN, MAX_DATAGRAM_LEN, NameFlags, NameServicePacket, NbAddress, NodeName, NodeStatus,
+    NodeType, PacketKind, Rcode, Statistics,
+};
+
+/// BCAST_REQ_RETRY_TIMEOUT (RFC 1002 §6).
+pub const BCAST_REQ_RETRY_TIMEOUT: Duration = Duration::from_millis(250);
+/// BCAST_REQ_RETRY_COUNT (RFC 1002 §6): transmissions of a broadcast registration.
+pub const BCAST_REQ_RETRY_COUNT: u8 = 3;
+/// The TTL nbtd gives its names in answers: Samba's `max ttl`, three days.
+pub const DEFAULT_ANSWER_TTL: u32 = 259_200;
+/// The name service port.
+pub const NAME_SERVICE_PORT: u16 = 137;
+/// Most datagrams queued for sending; past it new ones are dropped and counted.
+const MAX_QUEUED_TRANSMITS: usize = 4096;
+/// Most events queued; past it new ones are dropped and counted.
+const MAX_QUEUED_EVENTS: usize = 1024;
+/// Reports about the same name and kind are folded for this long.
+const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// What the name engine registers and how it answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameConfig {
+    /// The host's NetBIOS name (its suffix is ignored): registered as `<00>`, `<03>`, `<20>`.
+    pub netbios_name: NetbiosName,
+    /// The workgroup (its suffix is ignored): registered as group names `<00>` and `<1E>`.
+    pub workgroup: NetbiosName,
+    /// Extra host names, each registered like the NetBIOS name.
+    pub aliases: Vec<NetbiosName>,
+    /// The NetBIOS scope; packets with another scope are ignored.
+    pub scope: Scope,
+    /// The UDP port peers listen on: 137, or another for tests.
+    pub port: u16,
+    /// TTL of our names in positive answers, in seconds.
+    pub answer_ttl: u32,
+    /// Answer sources outside the receiving interface's subnet (off by default).
+    pub answer_remote_subnets: bool,
+}
+
+impl NameConfig {
+    /// The built-in defaults for a host and workgroup.
+    pub fn new(netbios_name: NetbiosName, workgroup: NetbiosName) -> Self {
+        NameConfig {
+            netbios_name,
+            workgroup,
+            aliases: Vec::new(),
+            scope: Scope::none(),
+            port: NAME_SERVICE_PORT,
+            answer_ttl: DEFAULT_ANSWER_TTL,
+            answer_remote_subnets: false,
+        }
+    }
+
+    /// The names registered on every interface, with whether each is a group name.
+    pub fn names(&self) -> Vec<(NetbiosName, bool)> {
+        let mut v = Vec::new();
+        for host in std::iter::once(&self.netbios_name).chain(&self.aliases) {
+            for sfx in [suffix::WORKSTATION, suffix::MESSENGER, suffix::SERVER] {
+                v.push((host.with_suffix(sfx), false));
+            }
+        }
+        v.push((self.workgroup.with_suffix(suffix::WORKSTATION), true));
+        v.push((self.workgroup.with_suffix(suffix::BROWSER_ELECTION), true));
+        v.dedup();
+        v
+    }
+}
+
+/// Where a name stands on one interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NameState {
+    /// Registration requests are going out; the name is not used yet.
+    Registering,
+    /// The name is ours: answered and defended.
+    Active,
+    /// Another node owns it; nbtd does not use it.
+    Conflict {
+        /// The owner's address, from its negative response.
+        owner: Ipv4Addr,
+    },
+}
+
+/// One of our names on one interface, as reported to the control socket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameInfo {
+    /// The interface address.
+    pub iface: IfaceId,
+    /// The name.
+    pub name: NetbiosName,
+    /// Whether it is a group name.
+    pub group: bool,
+    /// Its state.
+    pub state: NameState,
+}
+
+/// What happened, for logs and for the engines that depend on names (the browser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameEvent {
+    /// A registration drew no objection: the name is ours on this interface.
+    Registered {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// Whether it is a group name.
+        group: bool,
+    },
+    /// Another node answered our registration negatively: the name is not used.
+    Conflict {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// The owner's address.
+        owner: Ipv4Addr,
+        /// The RCODE of its answer.
+        rcode: Rcode,
+    },
+    /// Another node tried to register a unique name of ours; we refused it.
+    Defended {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// Who tried.
+        challenger: Ipv4Addr,
+        /// Further attempts folded into this report.
+        repeats: u32,
+    },
+    /// Another node sent a release for one of our names; nbtd keeps the name.
+    ReleaseIgnored {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// The sender.
+        from: Ipv4Addr,
+        /// Further releases folded into this report.
+        repeats: u32,
+    },
+    /// Another node sent a name conflict demand for one of our names; nbtd keeps the name.
+    ConflictDemandIgnored {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// The sender.
+        from: Ipv4Addr,
+        /// Further demands folded into this report.
+        repeats: u32,
+    },
+    /// A release of one of our names went out.
+    Released {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+    },
+}
+
+/// What the engine did with one datagram; the driver counts and logs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// The datagram was acted on (answered, or changed a name's state).
+    Handled,
+    /// Well-formed, but nothing to do, with the reason.
+    Ignored(&'static str),
+    /// Not a valid name service packet.
+    Malformed(ParseError),
+}
+
+/// Counters for the control socket and the periodic summary of dropped input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameCounters {
+    /// Datagrams handed to the engine.
+    pub received: u64,
+    /// Datagrams that did not parse.
+    pub malformed: u64,
+    /// Datagrams ignored (ours, other scope, off-subnet, nothing to do).
+    pub ignored: u64,
+    /// Datagrams from outside the receiving interface's subnet, dropped.
+    pub off_subnet: u64,
+    /// Positive query answers sent.
+    pub positive_answers: u64,
+    /// Negative query answers sent.
+    pub negative_answers: u64,
+    /// Node status answers sent.
+    pub node_status_answers: u64,
+    /// Registrations of our unique names refused.
+    pub defended: u64,
+    /// Our registrations refused by another node.
+    pub conflicts: u64,
+    /// Releases and conflict demands for our names, ignored.
+    pub hostile_ignored: u64,
+    /// Datagrams queued for sending.
+    pub sent: u64,
+    /// Datagrams or events dropped because the driver did not drain the queue.
+    pub queue_overflow: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Report {
+    Defended,
+    Release,
+    ConflictDemand,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: NetbiosName,
+    group: bool,
+    state: NameState,
+    trn_id: u16,
+    /// Registration transmissions so far.
+    sent: u8,
+    /// When the next registration step is due.
+    due: Option<Instant>,
+    /// Last report of each kind and how many were folded since.
+    reports: [(Option<Instant>, u32); 3],
+}
+
+#[derive(Debug, Clone)]
+struct Iface {
+    addr: IfaceAddr,
+    entries: Vec<Entry>,
+}
+
+/// The name service engine for all interface addresses of one host.
+#[derive(Debug)]
+pub struct NameEngine {
+    config: NameConfig,
+    rng: Rng,
+    next_trn_id: u16,
+    ifaces: BTreeMap<IfaceId, Iface>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<NameEvent>,
+    counters: NameCounters,
+    shut_down: bool,
+}
+
+impl NameEngine {
+    /// An engine with no interface yet.
+    pub fn new(config: NameConfig, mut rng: Rng) -> Self {
+        let next_trn_id = rng.next_u16();
+        NameEngine {
+            config,
+            rng,
+            next_trn_id,
+            ifaces: BTreeMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: NameCounters::default(),
+            shut_down: false,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &NameConfig {
+        &self.config
+    }
+
+    /// The engine's random generator, for engines built on top of it.
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    /// Starts serving an interface address: registration of every configured name begins.
+    /// Adding an address that is already known replaces it (its names register again).
+    pub fn add_interface(&mut self, now: Instant, addr: IfaceAddr) {
+        let id = addr.id;
+        self.ifaces.insert(
+            id,
+            Iface {
+                addr,
+                entries: Vec::new(),
+            },
+        );
+        for (name, group) in self.config.names() {
+            self.register(now, id, name, group);
+        }
+    }
+
+    /// Stops serving an interface address. With `release`, its names are released by broadcast
+    /// first (the address still works); without, they are dropped silently (it is gone).
+    pub fn remove_interface(&mut self, now: Instant, id: IfaceId, release: bool) {
+        if release {
+            self.release_all_on(now, id);
+        }
+        self.ifaces.remove(&id);
+    }
+
+    /// The interface addresses served.
+    pub fn interfaces(&self) -> impl Iterator<Item = &IfaceAddr> {
+        self.ifaces.values().map(|i| &i.addr)
+    }
+
+    /// Registers one more name on every interface (the browser adds `WORKGROUP<1D>` and
+    /// `__MSBROWSE__<01>` this way). The outcome comes as [`NameEvent::Registered`] or
+    /// [`NameEvent::Conflict`].
+    pub fn add_name(&mut self, now: Instant, name: NetbiosName, group: bool) {
+        let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
+        for id in ids {
+            self.register(now, id, name, group);
+        }
+    }
+
+    /// Releases a name on every interface (by broadcast where it is held) and forgets it.
+    pub fn remove_name(&mut self, now: Instant, name: NetbiosName) {
+        let _ = now;
+        let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
+        for id in ids {
+            let Some(iface) = self.ifaces.get_mut(&id) else {
+                continue;
+            };
+            let Some(pos) = iface.entries.iter().position(|e| e.name == name) else {
+                continue;
+            };
+            let e = iface.entries.remove(pos);
+            if e.state == NameState::Active {
+                let addr = iface.addr.clone();
+                self.send_release(&addr, &e);
+            }
+        }
+    }
+
+    /// Every name on every interface, with its state.
+    pub fn names(&self) -> Vec<NameInfo> {
+        self.ifaces
+            .values()
+            .flat_map(|i| {
+                i.entries.iter().map(move |e| NameInfo {
+                    iface: i.addr.id,
+                    name: e.name,
+                    group: e.group,
+                    state: e.state,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `name` is ours (active) on interface `id`.
+    pub fn holds(&self, id: IfaceId, name: &NetbiosName) -> bool {
+        self.ifaces.get(&id).is_some_and(|i| {
+            i.entries
+                .iter()
+                .any(|e| e.state == NameState::Active && e.name.eq_ignore_case(name))
+        })
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> NameCounters {
+        self.counters
+    }
+
+    /// Releases every name held, by broadcast, and stops answering. Drain
+    /// [`poll_transmit`](Self::poll_transmit) afterwards to send the releases.
+    pub fn shutdown(&mut self, now: Instant) {
+        let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
+        for id in ids {
+            self.release_all_on(now, id);
+        }
+        self.shut_down = true;
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<NameEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.ifaces
+            .values()
+            .flat_map(|i| i.entries.iter().filter_map(|e| e.due))
+            .min()
+    }
+
+    /// Advances registrations whose timer has run out. A call before anything is due does
+    /// nothing.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
+        for id in ids {
+            let Some(iface) = self.ifaces.get_mut(&id) else {
+                continue;
+            };
+            let addr = iface.addr.clone();
+            let mut out = Vec::new();
+            let mut registered = Vec::new();
+            for e in iface.entries.iter_mut() {
+                if e.state != NameState::Registering || e.due.is_none_or(|d| d > now) {
+                    continue;
+                }
+                if e.sent < BCAST_REQ_RETRY_COUNT {
+                    e.sent += 1;
+                    e.due = Some(now + BCAST_REQ_RETRY_TIMEOUT);
+                    out.push(registration(&addr, e, &self.config.scope));
+                } else {
+                    e.state = NameState::Active;
+                    e.due = None;
+                    registered.push((e.name, e.group));
+                }
+            }
+            for p in out {
+                self.queue(id, SocketAddrV4::new(addr.broadcast, self.config.port), &p);
+            }
+            for (name, group) in registered {
+                self.event(NameEvent::Registered {
+                    iface: id,
+                    name,
+                    group,
+                });
+            }
+        }
+    }
+
+    /// Handles one datagram that arrived on interface `id` from `src`. `to_broadcast` says it was
+    /// sent to the broadcast address (it arrived on the broadcast socket).
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        to_broadcast: bool,
+        bytes: &[u8],
+    ) -> Disposition {
+        self.counters.received += 1;
+        let d = self.dispatch(now, id, src, to_broadcast, bytes);
+        match &d {
+            Disposition::Malformed(_) => self.counters.malformed += 1,
+            Disposition::Ignored(_) => self.counters.ignored += 1,
+            Disposition::Handled => {}
+        }
+        d
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        to_broadcast: bool,
+        bytes: &[u8],
+    ) -> Disposition {
+        use Disposition::Ignored;
+        if self.shut_down {
+            return Ignored("shutting down");
+        }
+        let Some(iface) = self.ifaces.get(&id) else {
+            return Ignored("unknown interface");
+        };
+        if self.ifaces.values().any(|i| i.addr.addr == *src.ip()) {
+            return Ignored("our own packet");
+        }
+        if !self.config.answer_remote_subnets && !iface.addr.contains(*src.ip()) {
+            self.counters.off_subnet += 1;
+            return Ignored("source outside the interface's subnet");
+        }
+        let p = match NameServicePacket::parse(bytes) {
+            Ok(p) => p,
+            Err(e) => return Disposition::Malformed(e),
+        };
+        let question = p
+            .questions
+            .first()
+            .map(|q| &q.name)
+            .or_else(|| p.answers.first().and_then(|a| a.name.netbios()));
+        let Some(qname) = question else {
+            return Ignored("no name in the packet");
+        };
+        if !qname.scope.eq_ignore_case(&self.config.scope) {
+            return Ignored("another NetBIOS scope");
+        }
+        let qname = qname.clone();
+        let broadcast = to_broadcast || p.flags.contains(crate::wire::ns::NmFlags::BROADCAST);
+        match p.kind() {
+            PacketKind::NameQueryRequest => self.on_query(id, src, broadcast, &p, qname),
+            PacketKind::NodeStatusRequest => self.on_node_status(id, src, broadcast, &p, qname),
+            PacketKind::NameRegistrationRequest | PacketKind::NameOverwriteDemand => {
+                self.on_registration(now, id, src, &p, qname)
+            }
+            PacketKind::NameReleaseRequest => {
+                self.on_hostile(now, id, src, qname.name, Report::Release)
+            }
+            PacketKind::NegativeNameRegistrationResponse | PacketKind::NameConflictDemand => {
+                self.on_negative_registration(now, id, src, &p, qname)
+            }
+            PacketKind::NameRefreshRequest | PacketKind::MultiHomedRegistrationRequest => {
+                Ignored("WINS request; nbtd is a B-node")
+            }
+            _ => Ignored("nothing to do for this packet"),
+        }
+    }
+
+    fn on_query(
+        &mut self,
+        id: IfaceId,
+        src: SocketAddrV4,
+        broadcast: bool,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        let Some(iface) = self.ifaces.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let held = iface
+            .entries
+            .iter()
+            .find(|e| e.state == NameState::Active && e.name.eq_ignore_case(&qname.name));
+        let answer = match held {
+            Some(e) => {
+                self.counters.positive_answers += 1;
+                NameServicePacket::positive_query_response(
+                    p.trn_id,
+                    qname,
+                    self.config.answer_ttl,
+                    vec![NbAddress::b_node(iface.addr.addr, e.group)],
+                )
+            }
+            // RFC 1002 §5.1.1: a broadcast query is never answered negatively.
+            None if broadcast => {
+                return Disposition::Ignored("broadcast query for a name not ours");
+            }
+            None => {
+                self.counters.negative_answers += 1;
+                NameServicePacket::negative_query_response(p.trn_id, qname, Rcode::NAM_ERR)
+            }
+        };
+        self.queue(id, src, &answer);
+        Disposition::Handled
+    }
+
+    fn on_node_status(
+        &mut self,
+        id: IfaceId,
+        src: SocketAddrV4,
+        broadcast: bool,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        let Some(iface) = self.ifaces.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let ours = iface
+            .entries
+            .iter()
+            .any(|e| e.state == NameState::Active && e.name.eq_ignore_case(&qname.name));
+        let wildcard_unicast = qname.name.is_wildcard() && !broadcast;
+        if !ours && !wildcard_unicast {
+            return Disposition::Ignored("node status for a name not ours");
+        }
+        // Fit the answer into one 576-byte datagram: header, name, RR fixed part, NUM_NAMES,
+        // statistics, then 18 bytes a name.
+        let fixed = HEADER_LEN + qname.wire_len() + 10 + 1 + 46;
+        let room = MAX_DATAGRAM_LEN.saturating_sub(fixed) / 18;
+        let names = iface
+            .entries
+            .iter()
+            .filter(|e| e.state != NameState::Registering)
+            .take(room)
+            .map(|e| {
+                let mut flags = NameFlags::ACTIVE;
+                if e.group {
+                    flags |= NameFlags::GROUP;
+                }
+                if matches!(e.state, NameState::Conflict { .. }) {
+                    flags |= NameFlags::CONFLICT;
+                }
+                flags |= NameFlags::from_bits_retain(NodeType::B.bits());
+                NodeName {
+                    name: e.name,
+                    flags,
+                }
+            })
+            .collect();
+        let status = NodeStatus {
+            names,
+            statistics: Statistics::with_unit_id(iface.addr.mac),
+        };
+        let answer = NameServicePacket::node_status_response(p.trn_id, qname, status);
+        self.counters.node_status_answers += 1;
+        self.queue(id, src, &answer);
+        Disposition::Handled
+    }
+
+    fn on_registration(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        let Some(iface) = self.ifaces.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let challenger = p
+            .additional
+            .first()
+            .and_then(|r| r.nb_addresses())
+            .and_then(|a| a.first())
+            .map_or(*src.ip(), |a| a.addr);
+        let Some(e) = iface
+            .entries
+            .iter()
+            .find(|e| e.name.eq_ignore_case(&qname.name))
+        else {
+            return Disposition::Ignored("registration of a name not ours");
+        };
+        if e.group {
+            return Disposition::Ignored("registration of one of our group names");
+        }
+        if e.state != NameState::Active {
+            return Disposition::Ignored("registration of a name we do not hold yet");
+        }
+        if challenger == iface.addr.addr {
+            return Disposition::Ignored("registration with our own address");
+        }
+        let owner = NbAddress::b_node(iface.addr.addr, false);
+        let answer = NameServicePacket::negative_registration_response(
+            p.trn_id,
+            qname.clone(),
+            Rcode::ACT_ERR,
+            self.config.answer_ttl,
+            owner,
+        );
+        self.counters.defended += 1;
+        self.queue(id, src, &answer);
+        if let Some((name, repeats)) = self.fold_report(now, id, &qname.name, Report::Defended) {
+            self.event(NameEvent::Defended {
+                iface: id,
+                name,
+                challenger,
+                repeats,
+            });
+        }
+        Disposition::Handled
+    }
+
+    fn on_negative_registration(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        let owner = p
+            .answers
+            .first()
+            .and_then(|r| r.nb_addresses())
+            .and_then(|a| a.first())
+            .map_or(*src.ip(), |a| a.addr);
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let pending = iface.entries.iter_mut().find(|e| {
+            e.state == NameState::Registering
+                && e.trn_id == p.trn_id
+                && e.name.eq_ignore_case(&qname.name)
+        });
+        if let Some(e) = pending {
+            // A group name cannot be refused; a node that tries is wrong, not an owner.
+            if e.group {
+                return Disposition::Ignored("negative response to a group registration");
+            }
+            e.state = NameState::Conflict { owner };
+            e.due = None;
+            let name = e.name;
+            self.counters.conflicts += 1;
+            self.event(NameEvent::Conflict {
+                iface: id,
+                name,
+                owner,
+                rcode: p.rcode,
+            });
+            return Disposition::Handled;
+        }
+        if p.kind() == PacketKind::NameConflictDemand {
+            return self.on_hostile(now, id, src, qname.name, Report::ConflictDemand);
+        }
+        Disposition::Ignored("negative registration response to no registration of ours")
+    }
+
+    /// A release or conflict demand for one of our names: ignored, and reported.
+    fn on_hostile(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        name: NetbiosName,
+        kind: Report,
+    ) -> Disposition {
+        if !self.holds(id, &name) {
+            return Disposition::Ignored("release or conflict demand for a name not ours");
+        }
+        self.counters.hostile_ignored += 1;
+        if let Some((name, repeats)) = self.fold_report(now, id, &name, kind) {
+            let from = *src.ip();
+            self.event(match kind {
+                Report::Release => NameEvent::ReleaseIgnored {
+                    iface: id,
+                    name,
+                    from,
+                    repeats,
+                },
+                _ => NameEvent::ConflictDemandIgnored {
+                    iface: id,
+                    name,
+                    from,
+                    repeats,
+                },
+            });
+        }
+        Disposition::Ignored("release or conflict demand for our name: kept it")
+    }
+
+    /// Returns the name and the count of folded repeats when a report of `kind` is due, or
+    /// counts one more repeat and returns `None`.
+    fn fold_report(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        name: &NetbiosName,
+        kind: Report,
+    ) -> Option<(NetbiosName, u32)> {
+        let e = self
+            .ifaces
+            .get_mut(&id)?
+            .entries
+            .iter_mut()
+            .find(|e| e.name.eq_ignore_case(name))?;
+        let slot = &mut e.reports[kind as usize];
+        match slot.0 {
+            Some(last) if now.saturating_duration_since(last) < REPORT_INTERVAL => {
+                slot.1 = slot.1.saturating_add(1);
+                None
+            }
+            _ => {
+                let repeats = slot.1;
+                *slot = (Some(now), 0);
+                Some((e.name, repeats))
+            }
+        }
+    }
+
+    fn register(&mut self, now: Instant, id: IfaceId, name: NetbiosName, group: bool) {
+        let trn_id = self.next_trn_id;
+        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return;
+        };
+        if iface.entries.iter().any(|e| e.name == name) {
+            return;
+        }
+        let e = Entry {
+            name,
+            group,
+            state: NameState::Registering,
+            trn_id,
+            sent: 1,
+            due: Some(now + BCAST_REQ_RETRY_TIMEOUT),
+            reports: [(None, 0); 3],
+        };
+        let p = registration(&iface.addr, &e, &self.config.scope);
+        let dst = SocketAddrV4::new(iface.addr.broadcast, self.config.port);
+        iface.entries.push(e);
+        self.queue(id, dst, &p);
+    }
+
+    fn release_all_on(&mut self, _now: Instant, id: IfaceId) {
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return;
+        };
+        let addr = iface.addr.clone();
+        let held: Vec<Entry> = iface
+            .entries
+            .drain(..)
+            .filter(|e| e.state == NameState::Active)
+            .collect();
+        for e in held {
+            self.send_release(&addr, &e);
+        }
+    }
+
+    fn send_release(&mut self, addr: &IfaceAddr, e: &Entry) {
+        let trn_id = self.next_trn_id;
+        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let p = NameServicePacket::release_request(
+            trn_id,
+            ScopedName {
+                name: e.name,
+                scope: self.config.scope.clone(),
+            },
+            NbAddress::b_node(addr.addr, e.group),
+            true,
+        );
+        self.queue(
+            addr.id,
+            SocketAddrV4::new(addr.broadcast, self.config.port),
+            &p,
+        );
+        self.event(NameEvent::Released {
+            iface: addr.id,
+            name: e.name,
+        });
+    }
+
+    fn queue(&mut self, iface: IfaceId, dst: SocketAddrV4, p: &NameServicePacket) {
+        if self.transmits.len() >= MAX_QUEUED_TRANSMITS {
+            self.counters.queue_overflow += 1;
+            return;
+        }
+        // Everything nbtd builds is small and valid; a failure here is a bug worth seeing in
+        // tests, and is dropped rather than sent malformed in production.
+        match p.to_vec() {
+            Ok(payload) => {
+                self.counters.sent += 1;
+                self.transmits.push_back(Transmit {
+                    iface,
+                    dst,
+                    payload,
+                });
+            }
+            Err(e) => debug_assert!(false, "cannot emit {p:?}: {e}"),
+        }
+    }
+
+    fn event(&mut self, e: NameEvent) {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            self.counters.queue_overflow += 1;
+            return;
+        }
+        self.events.push_back(e);
+    }
+}
+
+fn registration(addr: &IfaceAddr, e: &Entry, scope: &Scope) -> NameServicePacket {
+    NameServicePacket::registration_request(
+        e.trn_id,
+        ScopedName {
+            name: e.name,
+            scope: scope.clone(),
+        },
+        0,
+        NbAddress::b_node(addr.addr, e.group),
+        true,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_follow_samba() {
+        let c = NameConfig::new(
+            NetbiosName::new("ALPHA", 0).unwrap(),
+            NetbiosName::new("LABWG", 0).unwrap(),
+        );
+        let names: Vec<String> = c
+            .names()
+            .iter()
+            .map(|(n, g)| format!("{n}{}", if *g { " G" } else { "" }))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ALPHA<00>",
+                "ALPHA<03>",
+                "ALPHA<20>",
+                "LABWG<00> G",
+                "LABWG<1e> G"
+            ]
+        );
+    }
+}
