@@ -1,0 +1,524 @@
+//! The browse list: servers per workgroup and the workgroups with their masters, as a local
+//! master browser or a backup keeps them (MS-BRWS 3.3.1).
+//!
+//! - An entry lives for three of its announced periods: a server that misses three announcements
+//!   is dropped, so 36 minutes at the usual 12 (Samba `nmbd_serverlistdb.c`: `ttl * 3`).
+//! - The period is clamped to [`MIN_PERIODICITY`]..=[`MAX_PERIODICITY`]: a tiny value must not make
+//!   an entry flap, nor a huge one make it live forever.
+//! - ServerType 0 ("going down") removes the entry at once.
+//! - Caps bound the list per workgroup, in workgroups and in total. A new entry beyond a cap is
+//!   refused; entries already listed are still refreshed, so a flood of fake names cannot push
+//!   out the hosts that were there first.
+//! - Names compare without regard to ASCII case; the list is kept sorted that way.
+//! - Expiry runs when the earliest entry is due, and at most once a second, so an idle list
+//!   wakes nobody.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::engine::Instant;
+use crate::wire::browse::{Announcement, MAX_NAME_LEN, ServerName, ServerType};
+
+/// Shortest announcement period honoured (the first interval of the MS-BRWS 3.2.6 schedule).
+pub const MIN_PERIODICITY: Duration = Duration::from_secs(60);
+/// Longest announcement period honoured (the DomainAnnouncement period, MS-BRWS 3.3.6).
+pub const MAX_PERIODICITY: Duration = Duration::from_secs(15 * 60);
+/// Announcements an entry may miss before it is dropped.
+pub const MISSED_ANNOUNCEMENTS: u32 = 3;
+/// Expiry never runs more often than this.
+const EXPIRY_GRANULARITY: Duration = Duration::from_secs(1);
+/// Longest comment kept; longer ones are cut.
+pub const MAX_KEPT_COMMENT: usize = 255;
+
+/// How large the browse list may grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrowseLimits {
+    /// Servers listed in one workgroup.
+    pub max_servers_per_workgroup: usize,
+    /// Workgroups listed.
+    pub max_workgroups: usize,
+    /// Servers listed in all workgroups together.
+    pub max_servers_total: usize,
+}
+
+impl Default for BrowseLimits {
+    fn default() -> Self {
+        BrowseLimits {
+            max_servers_per_workgroup: 2048,
+            max_workgroups: 256,
+            max_servers_total: 16384,
+        }
+    }
+}
+
+/// A server in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerEntry {
+    /// Its name.
+    pub name: ServerName,
+    /// SV_TYPE bits, without LOCAL_LIST_ONLY and DOMAIN_ENUM.
+    pub server_type: ServerType,
+    /// OS version (major, minor) from its announcement.
+    pub version: (u8, u8),
+    /// Its comment.
+    pub comment: Box<[u8]>,
+    /// The address its announcement came from, when known.
+    pub addr: Option<Ipv4Addr>,
+    /// Its announced period, clamped.
+    pub periodicity: Duration,
+    /// When it was last heard.
+    pub last_seen: Instant,
+}
+
+impl ServerEntry {
+    /// When it is dropped unless heard again.
+    pub fn expires(&self) -> Instant {
+        self.last_seen + self.periodicity * MISSED_ANNOUNCEMENTS
+    }
+}
+
+/// A workgroup in the list, as its local master announced it (DomainAnnouncement, MS-BRWS 2.2.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkgroupEntry {
+    /// The workgroup.
+    pub name: ServerName,
+    /// Its local master browser.
+    pub master: ServerName,
+    /// The address of the master's announcement, when known.
+    pub addr: Option<Ipv4Addr>,
+    /// Announced period, clamped.
+    pub periodicity: Duration,
+    /// When it was last heard.
+    pub last_seen: Instant,
+}
+
+impl WorkgroupEntry {
+    /// When it is dropped unless heard again.
+    pub fn expires(&self) -> Instant {
+        self.last_seen + self.periodicity * MISSED_ANNOUNCEMENTS
+    }
+}
+
+/// What an announcement did to the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// A new entry.
+    Added,
+    /// An entry already listed was refreshed.
+    Refreshed,
+    /// ServerType 0: the entry was removed.
+    Removed,
+    /// ServerType 0 for an entry not listed.
+    Unknown,
+    /// A new entry beyond a cap was refused.
+    Refused,
+    /// The announcement carried an empty name.
+    Invalid,
+}
+
+/// An entry that expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expired {
+    /// A server of a workgroup.
+    Server {
+        /// The workgroup.
+        workgroup: ServerName,
+        /// The server.
+        name: ServerName,
+    },
+    /// A workgroup.
+    Workgroup(ServerName),
+}
+
+/// Case-insensitive sort key of a name: upper-cased bytes, then the length.
+type Key = [u8; MAX_NAME_LEN + 1];
+
+fn key(n: &ServerName) -> Key {
+    let mut k = [0u8; MAX_NAME_LEN + 1];
+    let b = n.as_bytes();
+    for (d, s) in k.iter_mut().zip(b) {
+        *d = s.to_ascii_uppercase();
+    }
+    k[MAX_NAME_LEN] = b.len() as u8;
+    k
+}
+
+#[derive(Debug, Clone, Default)]
+struct Group {
+    entry: Option<WorkgroupEntry>,
+    servers: BTreeMap<Key, ServerEntry>,
+}
+
+/// The browse list.
+#[derive(Debug, Clone)]
+pub struct BrowseList {
+    groups: BTreeMap<Key, Group>,
+    total_servers: usize,
+    limits: BrowseLimits,
+    /// The earliest expiry, when anything is listed.
+    next_expiry: Option<Instant>,
+    last_scan: Option<Instant>,
+}
+
+fn clamp(periodicity_ms: u32) -> Duration {
+    Duration::from_millis(u64::from(periodicity_ms)).clamp(MIN_PERIODICITY, MAX_PERIODICITY)
+}
+
+fn comment(c: &[u8]) -> Box<[u8]> {
+    c[..c.len().min(MAX_KEPT_COMMENT)].into()
+}
+
+impl BrowseList {
+    /// An empty list with these caps.
+    pub fn new(limits: BrowseLimits) -> Self {
+        BrowseList {
+            groups: BTreeMap::new(),
+            total_servers: 0,
+            limits,
+            next_expiry: None,
+            last_scan: None,
+        }
+    }
+
+    /// The caps.
+    pub fn limits(&self) -> BrowseLimits {
+        self.limits
+    }
+
+    /// Servers listed in all workgroups.
+    pub fn server_count(&self) -> usize {
+        self.total_servers
+    }
+
+    /// Workgroups known: those with a listed master or listed servers.
+    pub fn workgroup_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    fn note_expiry(&mut self, at: Instant) {
+        self.next_expiry = Some(self.next_expiry.map_or(at, |n| n.min(at)));
+    }
+
+    /// Records a HostAnnouncement or LocalMasterAnnouncement heard for `workgroup` (the
+    /// datagram's destination name) from `addr` (MS-BRWS 3.3.5.2).
+    pub fn server_announced(
+        &mut self,
+        now: Instant,
+        workgroup: &ServerName,
+        a: &Announcement,
+        addr: Option<Ipv4Addr>,
+    ) -> Update {
+        if a.server_name.is_empty() || workgroup.is_empty() {
+            return Update::Invalid;
+        }
+        let wk = key(workgroup);
+        if a.server_type.is_empty() {
+            return match self
+                .groups
+                .get_mut(&wk)
+                .and_then(|g| g.servers.remove(&key(&a.server_name)))
+            {
+                Some(_) => {
+                    self.total_servers -= 1;
+                    self.drop_empty_group(&wk);
+                    Update::Removed
+                }
+                None => Update::Unknown,
+            };
+        }
+        let entry = ServerEntry {
+            name: a.server_name,
+            server_type: a.server_type - (ServerType::LOCAL_LIST_ONLY | ServerType::DOMAIN_ENUM),
+            version: (a.os_version_major, a.os_version_minor),
+            comment: comment(&a.comment),
+            addr,
+            periodicity: clamp(a.periodicity_ms),
+            last_seen: now,
+        };
+        self.insert_server(wk, entry)
+    }
+
+    /// Adds or refreshes a server entry, within the caps.
+    fn insert_server(&mut self, wk: Key, entry: ServerEntry) -> Update {
+        let sk = key(&entry.name);
+        let expires = entry.expires();
+        if let Some(old) = self
+            .groups
+            .get_mut(&wk)
+            .and_then(|g| g.servers.get_mut(&sk))
+        {
+            *old = entry;
+            self.note_expiry(expires);
+            return Update::Refreshed;
+        }
+        if self.total_servers >= self.limits.max_servers_total {
+            return Update::Refused;
+        }
+        if !self.groups.contains_key(&wk) && self.groups.len() >= self.limits.max_workgroups {
+            return Update::Refused;
+        }
+        let g = self.groups.entry(wk).or_default();
+        if g.servers.len() >= self.limits.max_servers_per_workgroup {
+            return Update::Refused;
+        }
+        g.servers.insert(sk, entry);
+        self.total_servers += 1;
+        self.note_expiry(expires);
+        Update::Added
+    }
+
+    /// Records a DomainAnnouncement heard from `addr`: the workgroup named in it and its master,
+    /// named in the comment (MS-BRWS 3.3.5.5).
+    pub fn workgroup_announced(
+        &mut self,
+        now: Instant,
+        a: &Announcement,
+        addr: Option<Ipv4Addr>,
+    ) -> Update {
+        if a.server_name.is_empty() {
+            return Update::Invalid;
+        }
+        let wk = key(&a.server_name);
+        let master_bytes = &a.comment[..a.comment.len().min(MAX_NAME_LEN)];
+        let master = ServerName::from_bytes(master_bytes).unwrap_or_default();
+        if a.server_type.is_empty() {
+            let Some(g) = self.groups.get_mut(&wk) else {
+                return Update::Unknown;
+            };
+            if g.entry.take().is_none() {
+                return Update::Unknown;
+            }
+            self.drop_empty_group(&wk);
+            return Update::Removed;
+        }
+        let entry = WorkgroupEntry {
+            name: a.server_name,
+            master,
+            addr,
+            periodicity: clamp(a.periodicity_ms),
+            last_seen: now,
+        };
+        let expires = entry.expires();
+        if !self.groups.contains_key(&wk) && self.groups.len() >= self.limits.max_workgroups {
+            return Update::Refused;
+        }
+        let g = self.groups.entry(wk).or_default();
+        let update = if g.entry.is_some() {
+            Update::Refreshed
+        } else {
+            Update::Added
+        };
+        g.entry = Some(entry);
+        self.note_expiry(expires);
+        update
+    }
+
+    /// Removes a server (for example when it was seen to leave by other means).
+    pub fn remove_server(&mut self, workgroup: &ServerName, name: &ServerName) -> bool {
+        let wk = key(workgroup);
+        let removed = self
+            .groups
+            .get_mut(&wk)
+            .and_then(|g| g.servers.remove(&key(name)))
+            .is_some();
+        if removed {
+            self.total_servers -= 1;
+            self.drop_empty_group(&wk);
+        }
+        removed
+    }
+
+    fn drop_empty_group(&mut self, wk: &Key) {
+        if self
+            .groups
+            .get(wk)
+            .is_some_and(|g| g.entry.is_none() && g.servers.is_empty())
+        {
+            self.groups.remove(wk);
+        }
+    }
+
+    /// The servers of a workgroup, sorted by name without regard to case.
+    pub fn servers<'a>(&'a self, workgroup: &ServerName) -> impl Iterator<Item = &'a ServerEntry> {
+        self.groups
+            .get(&key(workgroup))
+            .into_iter()
+            .flat_map(|g| g.servers.values())
+    }
+
+    /// One server of a workgroup.
+    pub fn server(&self, workgroup: &ServerName, name: &ServerName) -> Option<&ServerEntry> {
+        self.groups.get(&key(workgroup))?.servers.get(&key(name))
+    }
+
+    /// The workgroups heard through DomainAnnouncements, sorted by name.
+    pub fn workgroups(&self) -> impl Iterator<Item = &WorkgroupEntry> {
+        self.groups.values().filter_map(|g| g.entry.as_ref())
+    }
+
+    /// When [`expire`](Self::expire) next has work: the earliest expiry, but not sooner than a
+    /// second after the previous scan.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        let next = self.next_expiry?;
+        Some(match self.last_scan {
+            Some(last) => next.max(last + EXPIRY_GRANULARITY),
+            None => next,
+        })
+    }
+
+    /// Drops every entry whose time has come, and returns them.
+    pub fn expire(&mut self, now: Instant) -> Vec<Expired> {
+        if self.next_expiry().is_none_or(|t| t > now) {
+            return Vec::new();
+        }
+        self.last_scan = Some(now);
+        let mut out = Vec::new();
+        let mut next: Option<Instant> = None;
+        let mut keep = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        let mut removed = 0usize;
+        self.groups.retain(|wk, g| {
+            g.servers.retain(|_, s| {
+                if s.expires() <= now {
+                    removed += 1;
+                    out.push(Expired::Server {
+                        workgroup: name_of_key(wk),
+                        name: s.name,
+                    });
+                    false
+                } else {
+                    keep(s.expires());
+                    true
+                }
+            });
+            if let Some(e) = &g.entry {
+                if e.expires() <= now {
+                    out.push(Expired::Workgroup(e.name));
+                    g.entry = None;
+                } else {
+                    keep(e.expires());
+                }
+            }
+            g.entry.is_some() || !g.servers.is_empty()
+        });
+        self.total_servers -= removed;
+        self.next_expiry = next;
+        out
+    }
+
+    /// Every entry with its remaining lifetime, for a state file.
+    pub fn snapshot(&self, now: Instant) -> Vec<Record> {
+        let mut v = Vec::with_capacity(self.total_servers + self.groups.len());
+        for g in self.groups.values() {
+            if let Some(e) = &g.entry {
+                v.push(Record::Workgroup {
+                    name: e.name,
+                    master: e.master,
+                    addr: e.addr,
+                    periodicity: e.periodicity,
+                    remaining: e.expires().saturating_duration_since(now),
+                });
+            }
+        }
+        for (wk, g) in &self.groups {
+            for s in g.servers.values() {
+                v.push(Record::Server {
+                    workgroup: name_of_key(wk),
+                    entry: s.clone(),
+                    remaining: s.expires().saturating_duration_since(now),
+                });
+            }
+        }
+        v
+    }
+
+    /// Loads entries from a snapshot: each keeps the lifetime it had left. Caps apply.
+    pub fn restore(&mut self, now: Instant, records: impl IntoIterator<Item = Record>) {
+        for r in records {
+            match r {
+                Record::Workgroup {
+                    name,
+                    master,
+                    addr,
+                    periodicity,
+                    remaining,
+                } => {
+                    let periodicity = periodicity.clamp(MIN_PERIODICITY, MAX_PERIODICITY);
+                    let remaining = remaining.min(periodicity * MISSED_ANNOUNCEMENTS);
+                    let wk = key(&name);
+                    if remaining.is_zero()
+                        || (!self.groups.contains_key(&wk)
+                            && self.groups.len() >= self.limits.max_workgroups)
+                    {
+                        continue;
+                    }
+                    let entry = WorkgroupEntry {
+                        name,
+                        master,
+                        addr,
+                        periodicity,
+                        last_seen: backdate(now, periodicity * MISSED_ANNOUNCEMENTS - remaining),
+                    };
+                    let expires = entry.expires();
+                    self.groups.entry(wk).or_default().entry = Some(entry);
+                    self.note_expiry(expires);
+                }
+                Record::Server {
+                    workgroup,
+                    mut entry,
+                    remaining,
+                } => {
+                    entry.periodicity = entry.periodicity.clamp(MIN_PERIODICITY, MAX_PERIODICITY);
+                    let life = entry.periodicity * MISSED_ANNOUNCEMENTS;
+                    let remaining = remaining.min(life);
+                    if remaining.is_zero() || entry.name.is_empty() {
+                        continue;
+                    }
+                    entry.last_seen = backdate(now, life - remaining);
+                    entry.server_type -= ServerType::LOCAL_LIST_ONLY | ServerType::DOMAIN_ENUM;
+                    self.insert_server(key(&workgroup), entry);
+                }
+            }
+        }
+    }
+}
+
+/// `now - by`, or `now` when the clock cannot go back that far (shortly after boot).
+fn backdate(now: Instant, by: Duration) -> Instant {
+    now.checked_sub(by).unwrap_or(now)
+}
+
+fn name_of_key(k: &Key) -> ServerName {
+    let len = usize::from(k[MAX_NAME_LEN]).min(MAX_NAME_LEN);
+    ServerName::from_bytes(&k[..len]).unwrap_or_default()
+}
+
+/// One entry of a snapshot, with the lifetime it has left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A server of a workgroup.
+    Server {
+        /// The workgroup (upper-cased).
+        workgroup: ServerName,
+        /// The entry.
+        entry: ServerEntry,
+        /// Lifetime left.
+        remaining: Duration,
+    },
+    /// A workgroup.
+    Workgroup {
+        /// The workgroup.
+        name: ServerName,
+        /// Its master.
+        master: ServerName,
+        /// Where its announcement came from.
+        addr: Option<Ipv4Addr>,
+        /// Its period.
+        periodicity: Duration,
+        /// Lifetime left.
+        remaining: Duration,
+    },
+}
+
+#[cfg(test)]
+mod tests;
