@@ -497,3 +497,82 @@ fn added_names_register_and_removed_names_are_released() {
             .holds(nbt_protocol::engine::IfaceId(1), &name("LABWG", 0x1D))
     );
 }
+
+fn query_results(lan: &Lan, h: usize) -> Vec<NameEvent> {
+    lan.hosts[h]
+        .events
+        .iter()
+        .filter(|(_, e)| matches!(e, NameEvent::QueryResult { .. }))
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+#[test]
+fn queries_of_our_own_broadcast_and_unicast() {
+    let mut lan = Lan::new();
+    lan.add_host(1, config("ALPHA"), 1);
+    let b = lan.add_host(2, config("BRAVO"), 2);
+    lan.run_for(Duration::from_secs(1));
+    let iface = nbt_protocol::engine::IfaceId(1);
+    let now = lan.now;
+    let bq = lan.hosts[b]
+        .engine
+        .query(now, iface, name("ALPHA", 0x20), None)
+        .unwrap();
+    let uq = lan.hosts[b]
+        .engine
+        .query(now, iface, name("LABWG", 0), Some(ip(1)))
+        .unwrap();
+    let nq = lan.hosts[b]
+        .engine
+        .query(now, iface, name("NOBODY", 0), Some(ip(1)))
+        .unwrap();
+    let dead = lan.hosts[b]
+        .engine
+        .query(now, iface, name("ALPHA", 0), Some(ip(9)))
+        .unwrap();
+    lan.deliver();
+    // The unicast ones that were answered finish at once.
+    let early = query_results(&lan, b);
+    assert_eq!(early.len(), 2, "{early:?}");
+    lan.run_for(Duration::from_millis(800));
+    let all = query_results(&lan, b);
+    let by_id = |id| {
+        all.iter()
+            .find(|e| matches!(e, NameEvent::QueryResult { id: i, .. } if *i == id))
+            .cloned()
+            .unwrap()
+    };
+    let NameEvent::QueryResult {
+        answers, negative, ..
+    } = by_id(bq)
+    else {
+        unreachable!()
+    };
+    assert_eq!(answers, [(ip(1), NbAddress::b_node(ip(1), false))]);
+    assert!(negative.is_empty());
+    let NameEvent::QueryResult { answers, .. } = by_id(uq) else {
+        unreachable!()
+    };
+    assert_eq!(answers, [(ip(1), NbAddress::b_node(ip(1), true))]);
+    let NameEvent::QueryResult {
+        answers, negative, ..
+    } = by_id(nq)
+    else {
+        unreachable!()
+    };
+    assert!(answers.is_empty());
+    assert_eq!(negative, [(ip(1), Rcode::NAM_ERR)]);
+    let NameEvent::QueryResult {
+        answers, negative, ..
+    } = by_id(dead)
+    else {
+        unreachable!()
+    };
+    assert!(
+        answers.is_empty() && negative.is_empty(),
+        "nobody there: empty after 3 tries"
+    );
+    let tries = lan.wire.iter().filter(|s| *s.dst.ip() == ip(9)).count();
+    assert_eq!(tries, 3);
+}

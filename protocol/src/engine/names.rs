@@ -181,6 +181,19 @@ pub enum NameEvent {
         /// Further demands folded into this report.
         repeats: u32,
     },
+    /// A query started with [`NameEngine::query`] finished.
+    QueryResult {
+        /// The query.
+        id: QueryId,
+        /// Interface address it went out on.
+        iface: IfaceId,
+        /// The name asked for.
+        name: NetbiosName,
+        /// Positive answers: who answered, and the address entries they gave.
+        answers: Vec<(Ipv4Addr, NbAddress)>,
+        /// Negative answers: who answered and the RCODE.
+        negative: Vec<(Ipv4Addr, Rcode)>,
+    },
     /// A release of one of our names went out.
     Released {
         /// Interface address.
@@ -230,6 +243,26 @@ pub struct NameCounters {
     pub queue_overflow: u64,
 }
 
+/// Identifies a query started with [`NameEngine::query`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueryId(pub u64);
+
+/// Most queries in flight at once; a further one is refused.
+pub const MAX_PENDING_QUERIES: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Query {
+    id: QueryId,
+    iface: IfaceId,
+    trn_id: u16,
+    name: NetbiosName,
+    target: Option<Ipv4Addr>,
+    sent: u8,
+    due: Instant,
+    answers: Vec<(Ipv4Addr, NbAddress)>,
+    negative: Vec<(Ipv4Addr, Rcode)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Report {
     Defended,
@@ -268,6 +301,8 @@ pub struct NameEngine {
     events: VecDeque<NameEvent>,
     counters: NameCounters,
     shut_down: bool,
+    queries: Vec<Query>,
+    next_query: u64,
 }
 
 impl NameEngine {
@@ -283,6 +318,8 @@ impl NameEngine {
             events: VecDeque::new(),
             counters: NameCounters::default(),
             shut_down: false,
+            queries: Vec::new(),
+            next_query: 0,
         }
     }
 
@@ -409,12 +446,135 @@ impl NameEngine {
         self.ifaces
             .values()
             .flat_map(|i| i.entries.iter().filter_map(|e| e.due))
+            .chain(self.queries.iter().map(|q| q.due))
             .min()
+    }
+
+    /// Starts a name query on interface `id`: broadcast when `target` is `None`, else unicast to
+    /// `target`. It goes out up to three times, 250 ms apart (RFC 1002 §6). A unicast query ends
+    /// at the first answer; a broadcast query collects answers for the whole 750 ms. The outcome
+    /// comes as [`NameEvent::QueryResult`]. Returns `None` when the interface is unknown or
+    /// [`MAX_PENDING_QUERIES`] are in flight.
+    pub fn query(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        name: NetbiosName,
+        target: Option<Ipv4Addr>,
+    ) -> Option<QueryId> {
+        if self.queries.len() >= MAX_PENDING_QUERIES || self.shut_down {
+            return None;
+        }
+        let addr = self.ifaces.get(&id)?.addr.clone();
+        let trn_id = self.next_trn_id;
+        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let qid = QueryId(self.next_query);
+        self.next_query += 1;
+        let q = Query {
+            id: qid,
+            iface: id,
+            trn_id,
+            name,
+            target,
+            sent: 1,
+            due: now + BCAST_REQ_RETRY_TIMEOUT,
+            answers: Vec::new(),
+            negative: Vec::new(),
+        };
+        self.send_query(&addr, &q);
+        self.queries.push(q);
+        Some(qid)
+    }
+
+    fn send_query(&mut self, addr: &IfaceAddr, q: &Query) {
+        let p = NameServicePacket::name_query(
+            q.trn_id,
+            ScopedName {
+                name: q.name,
+                scope: self.config.scope.clone(),
+            },
+            q.target.is_none(),
+        );
+        let dst = SocketAddrV4::new(q.target.unwrap_or(addr.broadcast), self.config.port);
+        self.queue(addr.id, dst, &p);
+    }
+
+    fn finish_query(&mut self, index: usize) {
+        let q = self.queries.swap_remove(index);
+        self.event(NameEvent::QueryResult {
+            id: q.id,
+            iface: q.iface,
+            name: q.name,
+            answers: q.answers,
+            negative: q.negative,
+        });
+    }
+
+    fn advance_queries(&mut self, now: Instant) {
+        let mut i = 0;
+        while i < self.queries.len() {
+            if self.queries[i].due > now {
+                i += 1;
+                continue;
+            }
+            let q = &mut self.queries[i];
+            let answered = !q.answers.is_empty() || !q.negative.is_empty();
+            if q.sent >= BCAST_REQ_RETRY_COUNT || (answered && q.target.is_some()) {
+                self.finish_query(i);
+                continue;
+            }
+            q.sent += 1;
+            q.due = now + BCAST_REQ_RETRY_TIMEOUT;
+            let q = q.clone();
+            match self.ifaces.get(&q.iface) {
+                Some(iface) => {
+                    let addr = iface.addr.clone();
+                    // A broadcast query that has answers need not ask again; it still listens.
+                    if q.answers.is_empty() {
+                        self.send_query(&addr, &q);
+                    }
+                    i += 1;
+                }
+                None => self.finish_query(i),
+            }
+        }
+    }
+
+    fn on_query_response(&mut self, src: SocketAddrV4, p: &NameServicePacket) -> Disposition {
+        let Some(qi) = self.queries.iter().position(|q| {
+            q.trn_id == p.trn_id
+                && p.answers
+                    .first()
+                    .and_then(|a| a.name.netbios())
+                    .is_some_and(|n| n.name.eq_ignore_case(&q.name))
+        }) else {
+            return Disposition::Ignored("answer to no query of ours");
+        };
+        let q = &mut self.queries[qi];
+        if let Some(t) = q.target {
+            if t != *src.ip() {
+                return Disposition::Ignored("answer from another host than the one asked");
+            }
+        }
+        if p.rcode == Rcode::OK {
+            for a in p.answers.iter().filter_map(|r| r.nb_addresses()).flatten() {
+                if q.answers.len() < 64 && !q.answers.contains(&(*src.ip(), *a)) {
+                    q.answers.push((*src.ip(), *a));
+                }
+            }
+        } else if q.negative.len() < 64 {
+            q.negative.push((*src.ip(), p.rcode));
+        }
+        if q.target.is_some() {
+            self.finish_query(qi);
+        }
+        Disposition::Handled
     }
 
     /// Advances registrations whose timer has run out. A call before anything is due does
     /// nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.advance_queries(now);
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
             let Some(iface) = self.ifaces.get_mut(&id) else {
@@ -520,6 +680,9 @@ impl NameEngine {
             }
             PacketKind::NegativeNameRegistrationResponse | PacketKind::NameConflictDemand => {
                 self.on_negative_registration(now, id, src, &p, qname)
+            }
+            PacketKind::PositiveNameQueryResponse | PacketKind::NegativeNameQueryResponse => {
+                self.on_query_response(src, &p)
             }
             PacketKind::NameRefreshRequest | PacketKind::MultiHomedRegistrationRequest => {
                 Ignored("WINS request; nbtd is a B-node")
