@@ -13,6 +13,7 @@
 //! simulated time.
 
 pub mod browser;
+pub mod dgram;
 pub mod names;
 pub mod rng;
 
@@ -48,11 +49,22 @@ impl IfaceAddr {
     }
 }
 
+/// Which service a datagram belongs to: it is sent from that service's socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// The name service, UDP 137.
+    Name,
+    /// The datagram service, UDP 138.
+    Datagram,
+}
+
 /// A datagram for the driver to send from the interface's address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
     /// The interface to send from.
     pub iface: IfaceId,
+    /// The service whose socket sends it.
+    pub service: Service,
     /// Where to: a peer's address and port, or the interface's broadcast address.
     pub dst: SocketAddrV4,
     /// The datagram.

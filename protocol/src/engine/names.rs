@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use super::{IfaceAddr, IfaceId, Instant, Rng, Transmit};
+use super::{IfaceAddr, IfaceId, Instant, Rng, Service, Transmit};
 use crate::error::ParseError;
 use crate::name::{NetbiosName, Scope, ScopedName, suffix};
 use crate::wire::Emit;
@@ -1017,6 +1017,7 @@ impl NameEngine {
                 self.counters.sent += 1;
                 self.transmits.push_back(Transmit {
                     iface,
+                    service: Service::Name,
                     dst,
                     payload,
                 });
