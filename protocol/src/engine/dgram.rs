@@ -13,6 +13,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use super::{IfaceAddr, Instant, Service, Transmit};
+use crate::error::ParseError;
 use crate::name::{NetbiosName, Scope, ScopedName};
 use crate::wire::Emit;
 use crate::wire::dgram::{
@@ -47,10 +48,10 @@ pub struct Mailslot {
 }
 
 /// Why a datagram was not handed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DgramDrop {
-    /// Not a valid datagram service packet or mailslot write.
-    Malformed,
+    /// Not a valid datagram service packet or mailslot write, or a fragment that fits nothing.
+    Malformed(ParseError),
     /// A fragment was kept for reassembly.
     Fragment,
     /// Valid, but nothing nbtd handles (error and query packets, other SMB commands).
@@ -64,6 +65,10 @@ struct Partial {
     first: DirectDatagram,
     data: Vec<u8>,
     expires: Instant,
+}
+
+fn fragment_error(why: &'static str) -> DgramDrop {
+    DgramDrop::Malformed(ParseError::malformed("PACKET_OFFSET", 12, why))
 }
 
 /// Reassembly state and the DGM_ID counter of one host.
@@ -111,7 +116,7 @@ impl DatagramLayer {
         let d = match Datagram::parse(bytes) {
             Ok(Datagram::Direct(d)) => d,
             Ok(_) => return Err(DgramDrop::Unhandled),
-            Err(_) => return Err(DgramDrop::Malformed),
+            Err(e) => return Err(DgramDrop::Malformed(e)),
         };
         let flags = d.header.flags;
         let first = flags.contains(DatagramFlags::FIRST);
@@ -120,7 +125,8 @@ impl DatagramLayer {
             (true, false) => d,
             _ => self.reassemble(now, *src.ip(), d)?,
         };
-        let t = TransactionRequest::parse(&whole.user_data).map_err(|_| DgramDrop::Malformed)?;
+        let t = TransactionRequest::parse(&whole.user_data)
+            .map_err(|e| DgramDrop::Malformed(e.shifted(14)))?;
         if !t.is_mailslot_write() {
             return Err(DgramDrop::Unhandled);
         }
@@ -145,7 +151,7 @@ impl DatagramLayer {
         let flags = d.header.flags;
         if flags.contains(DatagramFlags::FIRST) {
             if d.packet_offset != 0 || d.user_data.len() > MAX_REASSEMBLED {
-                return Err(DgramDrop::Malformed);
+                return Err(fragment_error("a first fragment must start at offset 0"));
             }
             self.partial
                 .retain(|p| !(p.source == source && p.dgm_id == id));
@@ -167,14 +173,14 @@ impl DatagramLayer {
             .iter()
             .position(|p| p.source == source && p.dgm_id == id)
         else {
-            return Err(DgramDrop::Malformed);
+            return Err(fragment_error("a later fragment with no first fragment"));
         };
         let p = &mut self.partial[i];
         if usize::from(d.packet_offset) != p.data.len()
             || p.data.len() + d.user_data.len() > MAX_REASSEMBLED
         {
             self.partial.swap_remove(i);
-            return Err(DgramDrop::Malformed);
+            return Err(fragment_error("fragments out of order or too large"));
         }
         p.data.extend_from_slice(&d.user_data);
         if flags.contains(DatagramFlags::MORE) {
@@ -340,19 +346,19 @@ mod tests {
             Err(DgramDrop::Fragment)
         );
         let late = now + FRAGMENT_TO;
-        assert_eq!(
+        assert!(matches!(
             l.receive(late, src, &fragment(&whole, 100..n, false, false)),
-            Err(DgramDrop::Malformed)
-        );
+            Err(DgramDrop::Malformed(_))
+        ));
         // A gap is refused.
         assert_eq!(
             l.receive(now, src, &fragment(&whole, 0..100, true, true)),
             Err(DgramDrop::Fragment)
         );
-        assert_eq!(
+        assert!(matches!(
             l.receive(now, src, &fragment(&whole, 150..n, false, false)),
-            Err(DgramDrop::Malformed)
-        );
+            Err(DgramDrop::Malformed(_))
+        ));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod browser;
 pub mod dgram;
 pub mod names;
+pub mod node;
 pub mod rng;
 
 use std::net::{Ipv4Addr, SocketAddrV4};

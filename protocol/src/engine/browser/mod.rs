@@ -1,4 +1,1151 @@
-//! The browser (MS-BRWS): the browse list, announcements, elections and the roles of a browser
-//! server.
+//! The browser (MS-BRWS) of one host: announcements, the browse list, elections, the local
+//! master and its backups, and fast recovery when the master dies.
+//!
+//! Per interface address (one subnet each), the engine holds a [`Role`]:
+//! - **Potential browser** (`local master = yes`, the default): announces itself, keeps the
+//!   browse list from every announcement it hears, and stands in elections.
+//! - **Backup**: a potential browser the master appointed with BecomeBackup.
+//! - **Local master**: won the election and holds `WORKGROUP<1D>` and `__MSBROWSE__<01>`; sends
+//!   LocalMasterAnnouncement and DomainAnnouncement, answers GetBackupListRequest, appoints backups.
+//! - **Non-browser** (`local master = no`): announces itself and never stands.
+//!
+//! Announcements go out at start, then after 1, 2, 4 and 8 minutes, then every 12 (MS-BRWS
+//! 3.2.6); the Periodicity field says when the next one comes, in milliseconds. A role change
+//! starts the schedule again. An AnnouncementRequest brings the next one forward to a random
+//! moment within [`ANNOUNCE_REQUEST_JITTER`].
+//!
+//! **Finding the master.** Once `WORKGROUP<1E>` is registered, the engine asks for
+//! `WORKGROUP<1D>` by broadcast; no answer starts an election (Samba does the same, after its 5
+//! minute check). A preferred master starts an election at once.
+//!
+//! **Elections** follow MS-BRWS 3.3.5.8: a RequestElection we would win starts our own after a
+//! delay by role (master 100 ms, backup 200–600 ms, potential browser 800–3000 ms); we then send
+//! one a second, and after four with no better candidate heard we have won. A better ballot ends
+//! our run, and a master that loses gives its names up. Samba paces its ballots every 2 s and wins
+//! on the fifth; both schemes agree on who wins, because the comparison is the same.
+//!
+//! **Fast failover**, beyond nmbd's up to 5 minutes: every browser that is not the master asks the
+//! master for `WORKGROUP<1D>` by unicast every [`BrowserConfig::master_probe_interval`] (3 s by
+//! default). A master that does not answer three tries (750 ms) is gone: the browser that noticed
+//! sends its ballot at once, the election runs as above, and the winner registers its names.
+//! Worst case with the defaults: 3.75 s to notice, up to 3 s of delay, 4 s of ballots and 0.75 s
+//! of registration, under 12 s in all. A master that stops gracefully announces ServerType 0 and
+//! forces an election (Criteria 0), so the others start at once. The probes are ordinary name
+//! queries, and the ballots ordinary RequestElections, so Samba and Windows peers take part
+//! unchanged.
 
 pub mod list;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::dgram::{DatagramLayer, Mailslot};
+use super::names::{Disposition, NameEngine, NameEvent, QueryId};
+use super::{IfaceAddr, IfaceId, Instant, Rng, Transmit};
+use crate::name::{NetbiosName, Scope, ScopedName, suffix};
+use crate::wire::Emit;
+use crate::wire::browse::{
+    Announcement, AnnouncementRequest, BrowserFrame, ElectionCriteria, ElectionDesire,
+    GetBackupListRequest, GetBackupListResponse, MAILSLOT_BROWSE, RequestElection, ResetStateType,
+    ServerName, ServerType,
+};
+use crate::wire::ns::NbAddress;
+use list::{BrowseLimits, BrowseList, Update};
+
+/// Host announcement intervals after the first announcement (MS-BRWS 3.2.6), then 12 minutes.
+pub const ANNOUNCE_SCHEDULE: [Duration; 4] = [
+    Duration::from_secs(60),
+    Duration::from_secs(120),
+    Duration::from_secs(240),
+    Duration::from_secs(480),
+];
+/// The steady announcement interval.
+pub const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(12 * 60);
+/// An AnnouncementRequest is answered within this random delay.
+pub const ANNOUNCE_REQUEST_JITTER: Duration = Duration::from_secs(2);
+/// Interval between a candidate's ballots (MS-BRWS 3.3.6 election resend timer).
+pub const ELECTION_RESEND: Duration = Duration::from_secs(1);
+/// Ballots sent unopposed to win (MS-BRWS 4.2).
+pub const ELECTION_SENDS_TO_WIN: u8 = 4;
+/// How long after a lost election a browser waits for the winner before looking again. Samba's
+/// nmbd needs up to 10 s more of ballots and about 8 s to register its names after it wins; a
+/// ballot of ours in that window would make it start over (`process_election` in
+/// `nmbd_elections.c`), so the grace is longer than both.
+pub const WINNER_GRACE: Duration = Duration::from_secs(30);
+/// How often a browser without a master looks for one, when it will not stand itself.
+pub const FIND_MASTER_RETRY: Duration = Duration::from_secs(60);
+/// Servers per backup browser the master appoints (one more for every this many).
+pub const SERVERS_PER_BACKUP: usize = 32;
+/// The OS version nbtd announces (what Samba sends; informational).
+pub const OS_VERSION: (u8, u8) = (6, 1);
+
+/// What the browser announces and how it takes part in elections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserConfig {
+    /// The host's NetBIOS name (suffix ignored).
+    pub netbios_name: NetbiosName,
+    /// The workgroup (suffix ignored).
+    pub workgroup: NetbiosName,
+    /// The NetBIOS scope.
+    pub scope: Scope,
+    /// SV_TYPE bits announced besides the browser roles.
+    pub server_type: ServerType,
+    /// The server comment (at most 48 bytes are announced).
+    pub comment: Vec<u8>,
+    /// OS level, the top byte of the election criteria (Samba's default: 20).
+    pub os_level: u8,
+    /// Preferred master: stands with the preferred bit and forces an election at start.
+    pub preferred_master: bool,
+    /// Stand in elections at all (`local master`).
+    pub local_master: bool,
+    /// Caps of the browse list.
+    pub limits: BrowseLimits,
+    /// The UDP port of the datagram service.
+    pub port: u16,
+    /// How often a browser checks that the master still answers.
+    pub master_probe_interval: Duration,
+    /// Honour ResetStateRequest (off by default: anyone on the LAN can send one).
+    pub honour_reset_state: bool,
+    /// Handle frames from outside the interface's subnet (off by default).
+    pub answer_remote_subnets: bool,
+}
+
+impl BrowserConfig {
+    /// The built-in defaults: a potential browser at os level 20 announcing a file server.
+    pub fn new(netbios_name: NetbiosName, workgroup: NetbiosName) -> Self {
+        BrowserConfig {
+            netbios_name,
+            workgroup,
+            scope: Scope::none(),
+            server_type: ServerType::WORKSTATION
+                | ServerType::SERVER
+                | ServerType::SERVER_UNIX
+                | ServerType::NT
+                | ServerType::SERVER_NT,
+            comment: Vec::new(),
+            os_level: 20,
+            preferred_master: false,
+            local_master: true,
+            limits: BrowseLimits::default(),
+            port: super::dgram::DATAGRAM_SERVICE_PORT,
+            master_probe_interval: Duration::from_secs(3),
+            honour_reset_state: false,
+            answer_remote_subnets: false,
+        }
+    }
+}
+
+/// The browser role on one subnet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Announces only; never stands in elections.
+    NonBrowser,
+    /// Stands in elections; keeps the list.
+    Potential,
+    /// Appointed by the master.
+    Backup,
+    /// The local master browser.
+    Master,
+}
+
+/// What happened, for logs and the control socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserEvent {
+    /// The role changed.
+    RoleChanged {
+        /// Interface address.
+        iface: IfaceId,
+        /// The new role.
+        role: Role,
+    },
+    /// We started running for master.
+    ElectionStarted {
+        /// Interface address.
+        iface: IfaceId,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Four ballots went unopposed; the names of a master are being registered.
+    ElectionWon {
+        /// Interface address.
+        iface: IfaceId,
+    },
+    /// A better candidate's ballot ended our run or our term.
+    ElectionLost {
+        /// Interface address.
+        iface: IfaceId,
+        /// The better candidate.
+        winner: ServerName,
+        /// Its address.
+        from: Ipv4Addr,
+    },
+    /// The master of our workgroup is known.
+    MasterFound {
+        /// Interface address.
+        iface: IfaceId,
+        /// Its name, when an announcement told it.
+        name: Option<ServerName>,
+        /// Its address.
+        addr: Ipv4Addr,
+    },
+    /// The master stopped answering or announced that it is going down.
+    MasterLost {
+        /// Interface address.
+        iface: IfaceId,
+        /// Its address.
+        addr: Ipv4Addr,
+        /// How we know.
+        reason: &'static str,
+    },
+    /// A ResetStateRequest arrived and was not honoured.
+    ResetStateIgnored {
+        /// Interface address.
+        iface: IfaceId,
+        /// The sender.
+        from: Ipv4Addr,
+    },
+}
+
+/// Counters for the control socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BrowserCounters {
+    /// Browser frames handled.
+    pub frames: u64,
+    /// Frames that did not parse.
+    pub malformed: u64,
+    /// Frames ignored (ours, off-subnet, other workgroups' elections, …).
+    pub ignored: u64,
+    /// New browse-list entries refused by a cap.
+    pub refused: u64,
+    /// Elections we started.
+    pub elections_started: u64,
+    /// Elections we won.
+    pub elections_won: u64,
+    /// Elections we lost.
+    pub elections_lost: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Election {
+    Idle,
+    Delaying { at: Instant },
+    Running { sends: u8, next: Instant },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Master {
+    name: Option<ServerName>,
+    addr: Ipv4Addr,
+}
+
+#[derive(Debug, Clone)]
+struct Subnet {
+    addr: IfaceAddr,
+    role: Role,
+    list: BrowseList,
+    announcements: u32,
+    next_announce: Instant,
+    election: Election,
+    /// Won; waiting for `WORKGROUP<1D>` to register.
+    becoming: bool,
+    master: Option<Master>,
+    /// A find (broadcast) or probe (unicast) query in flight.
+    query: Option<QueryId>,
+    /// When to look for, or probe, the master next.
+    next_check: Option<Instant>,
+    /// `WORKGROUP<1E>` is registered: we may take part.
+    ready: bool,
+    update_count: u8,
+}
+
+/// The browser engine of one host, for all its interface addresses.
+#[derive(Debug)]
+pub struct BrowserEngine {
+    config: BrowserConfig,
+    name: ServerName,
+    workgroup: ServerName,
+    started: Option<Instant>,
+    subnets: BTreeMap<IfaceId, Subnet>,
+    dgram: DatagramLayer,
+    rng: Rng,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<BrowserEvent>,
+    counters: BrowserCounters,
+    shut_down: bool,
+}
+
+fn server_name(n: &NetbiosName) -> ServerName {
+    ServerName::from_netbios_name(n).unwrap_or_default()
+}
+
+impl BrowserEngine {
+    /// An engine with no interface yet; `rng` seeds its datagram IDs and election delays.
+    pub fn new(config: BrowserConfig, mut rng: Rng) -> Self {
+        let dgram = DatagramLayer::new(config.port, config.scope.clone(), rng.next_u16());
+        BrowserEngine {
+            name: server_name(&config.netbios_name),
+            workgroup: server_name(&config.workgroup),
+            config,
+            started: None,
+            subnets: BTreeMap::new(),
+            dgram,
+            rng,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: BrowserCounters::default(),
+            shut_down: false,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BrowserConfig {
+        &self.config
+    }
+
+    /// The counters.
+    pub fn counters(&self) -> BrowserCounters {
+        self.counters
+    }
+
+    /// The role on an interface address.
+    pub fn role(&self, id: IfaceId) -> Option<Role> {
+        self.subnets.get(&id).map(|s| s.role)
+    }
+
+    /// The master known on an interface address: its name when known, and its address.
+    pub fn master(&self, id: IfaceId) -> Option<(Option<ServerName>, Ipv4Addr)> {
+        self.subnets
+            .get(&id)
+            .and_then(|s| s.master)
+            .map(|m| (m.name, m.addr))
+    }
+
+    /// The browse list of an interface address.
+    pub fn list(&self, id: IfaceId) -> Option<&BrowseList> {
+        self.subnets.get(&id).map(|s| &s.list)
+    }
+
+    /// The browse list of an interface address, for restoring a saved one.
+    pub fn list_mut(&mut self, id: IfaceId) -> Option<&mut BrowseList> {
+        self.subnets.get_mut(&id).map(|s| &mut s.list)
+    }
+
+    /// Starts browsing on an interface address: the first announcement goes out now.
+    pub fn add_interface(&mut self, now: Instant, addr: IfaceAddr) {
+        self.started.get_or_insert(now);
+        let role = if self.config.local_master {
+            Role::Potential
+        } else {
+            Role::NonBrowser
+        };
+        let id = addr.id;
+        self.subnets.insert(
+            id,
+            Subnet {
+                addr,
+                role,
+                list: BrowseList::new(self.config.limits),
+                announcements: 0,
+                next_announce: now,
+                election: Election::Idle,
+                becoming: false,
+                master: None,
+                query: None,
+                next_check: None,
+                ready: false,
+                update_count: 0,
+            },
+        );
+    }
+
+    /// Stops browsing on an interface address.
+    pub fn remove_interface(&mut self, id: IfaceId) {
+        self.subnets.remove(&id);
+    }
+
+    /// The next datagram to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<BrowserEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shut_down {
+            return None;
+        }
+        let subnets = self.subnets.values().flat_map(|s| {
+            let election = match s.election {
+                Election::Idle => None,
+                Election::Delaying { at } => Some(at),
+                Election::Running { next, .. } => Some(next),
+            };
+            let check = if s.query.is_some() {
+                None
+            } else {
+                s.next_check
+            };
+            [Some(s.next_announce), election, check, s.list.next_expiry()]
+        });
+        subnets.chain([self.dgram.poll_timeout()]).flatten().min()
+    }
+
+    /// Runs what is due: announcements, election steps, master checks and list expiry.
+    pub fn handle_timeout(&mut self, now: Instant, names: &mut NameEngine) {
+        if self.shut_down {
+            return;
+        }
+        self.dgram.handle_timeout(now);
+        let ids: Vec<IfaceId> = self.subnets.keys().copied().collect();
+        for id in ids {
+            if let Some(s) = self.subnets.get_mut(&id) {
+                s.list.expire(now);
+            }
+            self.step_election(now, id, names);
+            self.step_check(now, id, names);
+            if self
+                .subnets
+                .get(&id)
+                .is_some_and(|s| s.next_announce <= now)
+            {
+                self.announce(now, id);
+            }
+        }
+    }
+
+    /// Takes what the name engine reported: our names' registrations and our queries' answers.
+    pub fn on_name_event(&mut self, now: Instant, names: &mut NameEngine, e: &NameEvent) {
+        if self.shut_down {
+            return;
+        }
+        let wg = self.config.workgroup;
+        match e {
+            NameEvent::Registered { iface, name, .. } => {
+                if name.eq_ignore_case(&wg.with_suffix(suffix::BROWSER_ELECTION)) {
+                    if let Some(s) = self.subnets.get_mut(iface) {
+                        s.ready = true;
+                    }
+                    if self.config.local_master && self.config.preferred_master {
+                        self.start_election(now, *iface, "preferred master starting", true);
+                    } else {
+                        self.find_master(now, *iface, names);
+                    }
+                } else if name.eq_ignore_case(&wg.with_suffix(suffix::LOCAL_MASTER)) {
+                    self.become_master(now, *iface);
+                }
+            }
+            NameEvent::Conflict {
+                iface, name, owner, ..
+            } if name.eq_ignore_case(&wg.with_suffix(suffix::LOCAL_MASTER)) => {
+                // Someone holds <1D> after all: it is the master, not us.
+                names.remove_name(now, NetbiosName::MSBROWSE);
+                if let Some(s) = self.subnets.get_mut(iface) {
+                    s.becoming = false;
+                }
+                self.set_master(now, *iface, None, *owner);
+            }
+            NameEvent::QueryResult {
+                id, iface, answers, ..
+            } => self.on_query_result(now, *iface, *id, answers),
+            _ => {}
+        }
+    }
+
+    fn on_query_result(
+        &mut self,
+        now: Instant,
+        iface: IfaceId,
+        id: QueryId,
+        answers: &[(Ipv4Addr, NbAddress)],
+    ) {
+        let Some(s) = self.subnets.get_mut(&iface) else {
+            return;
+        };
+        if s.query != Some(id) {
+            return;
+        }
+        s.query = None;
+        let probing = s.master;
+        match (answers.first(), probing) {
+            (Some(&(_, nb)), _) => {
+                s.next_check = Some(now + self.config.master_probe_interval);
+                if probing.is_none_or(|m| m.addr != nb.addr) {
+                    self.set_master(now, iface, None, nb.addr);
+                }
+            }
+            (None, Some(m)) => {
+                s.master = None;
+                s.next_check = None;
+                self.event(BrowserEvent::MasterLost {
+                    iface,
+                    addr: m.addr,
+                    reason: "it stopped answering for the workgroup's <1D> name",
+                });
+                self.start_election(now, iface, "the master stopped answering", true);
+            }
+            (None, None) => {
+                if self.config.local_master {
+                    self.start_election(now, iface, "no local master answered", true);
+                } else {
+                    // Make the others elect one, and look again later (Samba does the same).
+                    self.send_frame(
+                        iface,
+                        BrowserFrame::RequestElection(RequestElection::force()),
+                        suffix::BROWSER_ELECTION,
+                    );
+                    if let Some(s) = self.subnets.get_mut(&iface) {
+                        s.next_check = Some(now + FIND_MASTER_RETRY);
+                    }
+                }
+            }
+        }
+    }
+
+    fn find_master(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
+        let target = self.subnets.get(&id).and_then(|s| s.master).map(|m| m.addr);
+        let name = self.config.workgroup.with_suffix(suffix::LOCAL_MASTER);
+        let q = names.query(now, id, name, target);
+        if let Some(s) = self.subnets.get_mut(&id) {
+            s.query = q;
+            if q.is_none() {
+                s.next_check = Some(now + self.config.master_probe_interval);
+            }
+        }
+    }
+
+    fn step_check(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
+        let due = self.subnets.get(&id).is_some_and(|s| {
+            s.query.is_none()
+                && s.ready
+                && s.role != Role::Master
+                && !s.becoming
+                && s.next_check.is_some_and(|t| t <= now)
+        });
+        if due {
+            if let Some(s) = self.subnets.get_mut(&id) {
+                s.next_check = None;
+            }
+            self.find_master(now, id, names);
+        }
+    }
+
+    fn set_master(&mut self, now: Instant, id: IfaceId, name: Option<ServerName>, addr: Ipv4Addr) {
+        let interval = self.config.master_probe_interval;
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        let known = s.master;
+        let name = name.or(known.filter(|m| m.addr == addr).and_then(|m| m.name));
+        s.master = Some(Master { name, addr });
+        if s.next_check.is_none() && s.query.is_none() {
+            s.next_check = Some(now + interval);
+        }
+        if known.is_none_or(|m| m.addr != addr || (m.name.is_none() && name.is_some())) {
+            self.event(BrowserEvent::MasterFound {
+                iface: id,
+                name,
+                addr,
+            });
+        }
+    }
+
+    /// Our ballot on a subnet (MS-BRWS 2.2.3).
+    fn ballot(&self, now: Instant, s: &Subnet) -> RequestElection {
+        let mut desire = ElectionDesire::STANDBY;
+        if self.config.preferred_master {
+            desire |= ElectionDesire::PREFERRED_MASTER;
+        }
+        match s.role {
+            Role::Master => {
+                desire |= ElectionDesire::RUNNING_MASTER | ElectionDesire::RUNNING_BACKUP
+            }
+            Role::Backup => desire |= ElectionDesire::RUNNING_BACKUP,
+            _ => {}
+        }
+        let uptime = self
+            .started
+            .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+        RequestElection::new(
+            ElectionCriteria::new(self.config.os_level, desire),
+            u32::try_from(uptime.as_millis()).unwrap_or(u32::MAX),
+            self.name,
+        )
+    }
+
+    /// Starts our run for master: at once (`now_`) when we noticed the need ourselves, else
+    /// after the delay of our role (MS-BRWS 3.3.6).
+    fn start_election(&mut self, now: Instant, id: IfaceId, reason: &'static str, now_: bool) {
+        if !self.config.local_master {
+            return;
+        }
+        let delay = match self.subnets.get(&id).map(|s| s.role) {
+            Some(Role::Master) => Duration::from_millis(100),
+            Some(Role::Backup) => Duration::from_millis(self.rng.range(200, 600)),
+            _ => Duration::from_millis(self.rng.range(800, 3000)),
+        };
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        if s.election != Election::Idle || s.becoming {
+            return;
+        }
+        let at = if now_ { now } else { now + delay };
+        if let Some(s) = self.subnets.get_mut(&id) {
+            s.election = Election::Delaying { at };
+        }
+        self.counters.elections_started += 1;
+        self.event(BrowserEvent::ElectionStarted { iface: id, reason });
+    }
+
+    fn step_election(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let (sends, due) = match s.election {
+            Election::Idle => return,
+            Election::Delaying { at } => (0, at),
+            Election::Running { sends, next } => (sends, next),
+        };
+        if due > now {
+            return;
+        }
+        if sends >= ELECTION_SENDS_TO_WIN {
+            self.win(now, id, names);
+            return;
+        }
+        let ballot = self.ballot(now, s);
+        self.send_frame(
+            id,
+            BrowserFrame::RequestElection(ballot),
+            suffix::BROWSER_ELECTION,
+        );
+        if let Some(s) = self.subnets.get_mut(&id) {
+            s.election = Election::Running {
+                sends: sends + 1,
+                next: now + ELECTION_RESEND,
+            };
+        }
+    }
+
+    fn win(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        s.election = Election::Idle;
+        self.counters.elections_won += 1;
+        self.event(BrowserEvent::ElectionWon { iface: id });
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        if s.role == Role::Master {
+            return;
+        }
+        s.becoming = true;
+        let wg = self.config.workgroup;
+        names.add_name(now, NetbiosName::MSBROWSE, true);
+        names.add_name(now, wg.with_suffix(suffix::LOCAL_MASTER), false);
+        // A name registered before on another interface completes at once; names on this one
+        // report through `on_name_event`.
+        if names.holds(id, &wg.with_suffix(suffix::LOCAL_MASTER)) {
+            self.become_master(now, id);
+        }
+    }
+
+    fn become_master(&mut self, now: Instant, id: IfaceId) {
+        let (name, addr) = (self.name, self.subnets.get(&id).map(|s| s.addr.addr));
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        if !s.becoming {
+            return;
+        }
+        s.becoming = false;
+        s.role = Role::Master;
+        s.master = addr.map(|a| Master {
+            name: Some(name),
+            addr: a,
+        });
+        s.next_check = None;
+        s.announcements = 0;
+        s.next_announce = now;
+        self.event(BrowserEvent::RoleChanged {
+            iface: id,
+            role: Role::Master,
+        });
+        // Fill the list fast: everyone announces again (MS-BRWS 3.3.5.1).
+        let req = AnnouncementRequest::new(self.name);
+        self.send_frame(
+            id,
+            BrowserFrame::AnnouncementRequest(req),
+            suffix::BROWSER_ELECTION,
+        );
+        self.announce(now, id);
+    }
+
+    fn demote(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        let was = s.role;
+        if was != Role::Master && !s.becoming {
+            return;
+        }
+        s.becoming = false;
+        s.role = Role::Potential;
+        s.announcements = 0;
+        s.next_announce = now;
+        names.remove_name(now, self.config.workgroup.with_suffix(suffix::LOCAL_MASTER));
+        names.remove_name(now, NetbiosName::MSBROWSE);
+        if was == Role::Master {
+            self.event(BrowserEvent::RoleChanged {
+                iface: id,
+                role: Role::Potential,
+            });
+        }
+    }
+
+    fn on_election(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        theirs: &RequestElection,
+        from: Ipv4Addr,
+        names: &mut NameEngine,
+    ) -> Disposition {
+        if !self.config.local_master {
+            return Disposition::Ignored("not standing in elections");
+        }
+        let Some(s) = self.subnets.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let ours = self.ballot(now, s);
+        if ours.beats(theirs) {
+            self.start_election(now, id, "answering a ballot we beat", false);
+            return Disposition::Handled;
+        }
+        // We lose (a full tie cannot happen between two hosts: names differ).
+        let was_running = s.election != Election::Idle || s.role == Role::Master || s.becoming;
+        if let Some(s) = self.subnets.get_mut(&id) {
+            s.election = Election::Idle;
+            s.master = None;
+            s.next_check = Some(now + WINNER_GRACE);
+        }
+        self.demote(now, id, names);
+        if was_running {
+            self.counters.elections_lost += 1;
+            self.event(BrowserEvent::ElectionLost {
+                iface: id,
+                winner: theirs.server_name,
+                from,
+            });
+        }
+        Disposition::Handled
+    }
+
+    /// Handles a mailslot write that arrived on interface `id`.
+    pub fn handle_mailslot(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        m: &Mailslot,
+        names: &mut NameEngine,
+    ) -> Disposition {
+        let d = self.dispatch(now, id, m, names);
+        match &d {
+            Disposition::Handled => self.counters.frames += 1,
+            Disposition::Ignored(_) => self.counters.ignored += 1,
+            Disposition::Malformed(_) => self.counters.malformed += 1,
+        }
+        d
+    }
+
+    fn dispatch(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        m: &Mailslot,
+        names: &mut NameEngine,
+    ) -> Disposition {
+        use Disposition::Ignored;
+        if self.shut_down {
+            return Ignored("shutting down");
+        }
+        let Some(s) = self.subnets.get(&id) else {
+            return Ignored("unknown interface");
+        };
+        let src = *m.src.ip();
+        if self.subnets.values().any(|s| s.addr.addr == src) {
+            return Ignored("our own datagram");
+        }
+        if !self.config.answer_remote_subnets && !s.addr.contains(src) {
+            return Ignored("source outside the interface's subnet");
+        }
+        if !m.mailslot.eq_ignore_ascii_case(MAILSLOT_BROWSE) {
+            return Ignored("not the browser mailslot");
+        }
+        if !m.destination_name.scope.eq_ignore_case(&self.config.scope) {
+            return Ignored("another NetBIOS scope");
+        }
+        let frame = match BrowserFrame::parse(&m.data) {
+            Ok(f) => f,
+            Err(e) => return Disposition::Malformed(e),
+        };
+        let dest = m.destination_name.name;
+        let dest_wg = server_name(&dest);
+        let ours = dest_wg.eq_ignore_case(&self.workgroup);
+        match frame {
+            BrowserFrame::HostAnnouncement(a) => {
+                self.on_announcement(now, id, &dest_wg, &a, src, false, names)
+            }
+            BrowserFrame::LocalMasterAnnouncement(a) => {
+                self.on_announcement(now, id, &dest_wg, &a, src, true, names)
+            }
+            BrowserFrame::DomainAnnouncement(a) => {
+                if let Some(s) = self.subnets.get_mut(&id) {
+                    if s.list.workgroup_announced(now, &a, Some(src)) == Update::Refused {
+                        self.counters.refused += 1;
+                    }
+                }
+                Disposition::Handled
+            }
+            BrowserFrame::AnnouncementRequest(_) if ours => {
+                let jitter = self
+                    .rng
+                    .range(0, ANNOUNCE_REQUEST_JITTER.as_millis() as u64);
+                if let Some(s) = self.subnets.get_mut(&id) {
+                    s.next_announce = s.next_announce.min(now + Duration::from_millis(jitter));
+                }
+                Disposition::Handled
+            }
+            BrowserFrame::RequestElection(e) if ours => self.on_election(now, id, &e, src, names),
+            BrowserFrame::GetBackupListRequest(r) if ours => self.on_backup_list_request(id, &r, m),
+            BrowserFrame::BecomeBackup { browser_to_promote }
+                if ours && browser_to_promote.eq_ignore_case(&self.name) =>
+            {
+                let Some(s) = self.subnets.get_mut(&id) else {
+                    return Ignored("unknown interface");
+                };
+                if s.role != Role::Potential {
+                    return Ignored("BecomeBackup for a browser that is not a potential browser");
+                }
+                s.role = Role::Backup;
+                s.announcements = 0;
+                s.next_announce = now;
+                self.event(BrowserEvent::RoleChanged {
+                    iface: id,
+                    role: Role::Backup,
+                });
+                Disposition::Handled
+            }
+            BrowserFrame::ResetStateRequest { reset_type } if ours => {
+                let is_master = self
+                    .subnets
+                    .get(&id)
+                    .is_some_and(|s| s.role == Role::Master);
+                if self.config.honour_reset_state
+                    && is_master
+                    && reset_type
+                        .intersects(ResetStateType::STOP_MASTER | ResetStateType::CLEAR_ALL)
+                {
+                    self.demote(now, id, names);
+                    self.start_election(now, id, "ResetStateRequest", false);
+                    return Disposition::Handled;
+                }
+                self.event(BrowserEvent::ResetStateIgnored {
+                    iface: id,
+                    from: src,
+                });
+                Ignored("ResetStateRequest not honoured")
+            }
+            _ => Ignored("frame for another workgroup or role"),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_announcement(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        workgroup: &ServerName,
+        a: &Announcement,
+        src: Ipv4Addr,
+        local_master: bool,
+        names: &mut NameEngine,
+    ) -> Disposition {
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        if s.list.server_announced(now, workgroup, a, Some(src)) == Update::Refused {
+            self.counters.refused += 1;
+        }
+        if !workgroup.eq_ignore_case(&self.workgroup) {
+            return Disposition::Handled;
+        }
+        let is_master = s.master.is_some_and(|m| m.addr == src);
+        let announces_master = local_master || a.server_type.contains(ServerType::MASTER_BROWSER);
+        if a.is_going_down() {
+            if is_master {
+                s.master = None;
+                s.next_check = None;
+                self.event(BrowserEvent::MasterLost {
+                    iface: id,
+                    addr: src,
+                    reason: "it announced that it is going down",
+                });
+                self.start_election(now, id, "the master is going down", true);
+            }
+            return Disposition::Handled;
+        }
+        if announces_master {
+            let we_lead = s.role == Role::Master || s.becoming;
+            if we_lead {
+                // Two masters: MS-BRWS 3.3.5.8 says hold an election, which the better one wins.
+                self.start_election(now, id, "another local master announced itself", false);
+            } else {
+                self.set_master(now, id, Some(a.server_name), src);
+            }
+        }
+        let _ = names;
+        Disposition::Handled
+    }
+
+    fn on_backup_list_request(
+        &mut self,
+        id: IfaceId,
+        r: &GetBackupListRequest,
+        m: &Mailslot,
+    ) -> Disposition {
+        let Some(s) = self.subnets.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        if s.role != Role::Master {
+            return Disposition::Ignored("GetBackupListRequest to a browser that is not master");
+        }
+        let want = usize::from(r.requested_count.max(1));
+        let mut servers = vec![self.name];
+        servers.extend(
+            s.list
+                .servers(&self.workgroup)
+                .filter(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
+                .map(|e| e.name)
+                .filter(|n| !n.eq_ignore_case(&self.name)),
+        );
+        servers.truncate(want);
+        let frame = BrowserFrame::GetBackupListResponse(GetBackupListResponse {
+            token: r.token,
+            servers,
+        });
+        let iface = s.addr.clone();
+        let Ok(bytes) = frame.to_vec() else {
+            return Disposition::Ignored("backup list does not fit a datagram");
+        };
+        if let Some(t) = self.dgram.mailslot(
+            &iface,
+            self.config.netbios_name.with_suffix(suffix::WORKSTATION),
+            m.source_name.clone(),
+            Some(m.src),
+            MAILSLOT_BROWSE,
+            bytes,
+        ) {
+            self.transmits.push_back(t);
+        }
+        Disposition::Handled
+    }
+
+    /// The SV_TYPE bits announced in a role.
+    pub fn server_type(&self, role: Role) -> ServerType {
+        let mut t = self.config.server_type;
+        match role {
+            Role::NonBrowser => {}
+            Role::Potential => t |= ServerType::POTENTIAL_BROWSER,
+            Role::Backup => t |= ServerType::POTENTIAL_BROWSER | ServerType::BACKUP_BROWSER,
+            Role::Master => t |= ServerType::MASTER_BROWSER,
+        }
+        t
+    }
+
+    fn our_announcement(
+        &self,
+        s: &Subnet,
+        periodicity: Duration,
+        going_down: bool,
+    ) -> Announcement {
+        let comment = &self.config.comment[..self.config.comment.len().min(48)];
+        let (t, p) = if going_down {
+            (ServerType::empty(), 0)
+        } else {
+            (
+                self.server_type(s.role),
+                u32::try_from(periodicity.as_millis()).unwrap_or(u32::MAX),
+            )
+        };
+        Announcement {
+            update_count: s.update_count,
+            os_version_major: OS_VERSION.0,
+            os_version_minor: OS_VERSION.1,
+            ..Announcement::new(self.name, t, p, comment.to_vec())
+        }
+    }
+
+    fn announce(&mut self, now: Instant, id: IfaceId) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let k = s.announcements as usize;
+        let interval = ANNOUNCE_SCHEDULE
+            .get(k)
+            .copied()
+            .unwrap_or(ANNOUNCE_INTERVAL);
+        let a = self.our_announcement(s, interval, false);
+        let role = s.role;
+        let addr = s.addr.addr;
+        if role == Role::Master {
+            let domain = Announcement::domain(
+                self.workgroup,
+                self.name,
+                u32::try_from(interval.as_millis()).unwrap_or(u32::MAX),
+            );
+            self.send_frame(
+                id,
+                BrowserFrame::LocalMasterAnnouncement(a.clone()),
+                suffix::BROWSER_ELECTION,
+            );
+            self.send_frame_to(
+                id,
+                BrowserFrame::DomainAnnouncement(domain.clone()),
+                NetbiosName::MSBROWSE,
+            );
+            self.appoint_backups(id);
+            if let Some(s) = self.subnets.get_mut(&id) {
+                s.list.workgroup_announced(now, &domain, Some(addr));
+            }
+        } else {
+            self.send_frame(
+                id,
+                BrowserFrame::HostAnnouncement(a.clone()),
+                suffix::LOCAL_MASTER,
+            );
+        }
+        let wg = self.workgroup;
+        if let Some(s) = self.subnets.get_mut(&id) {
+            // We hear ourselves like any other server, so listings include us.
+            s.list.server_announced(now, &wg, &a, Some(addr));
+            s.announcements = s.announcements.saturating_add(1);
+            s.update_count = s.update_count.wrapping_add(1);
+            s.next_announce = now + interval;
+        }
+    }
+
+    fn appoint_backups(&mut self, id: IfaceId) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let peers: Vec<_> = s
+            .list
+            .servers(&self.workgroup)
+            .filter(|e| !e.name.eq_ignore_case(&self.name))
+            .collect();
+        let potential: Vec<ServerName> = peers
+            .iter()
+            .filter(|e| {
+                e.server_type.contains(ServerType::POTENTIAL_BROWSER)
+                    && !e
+                        .server_type
+                        .intersects(ServerType::BACKUP_BROWSER | ServerType::MASTER_BROWSER)
+            })
+            .map(|e| e.name)
+            .collect();
+        let have = peers
+            .iter()
+            .filter(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
+            .count();
+        let want = if potential.is_empty() && have == 0 {
+            0
+        } else {
+            1 + s.list.servers(&self.workgroup).count() / SERVERS_PER_BACKUP
+        };
+        for name in potential.into_iter().take(want.saturating_sub(have)) {
+            self.send_frame(
+                id,
+                BrowserFrame::BecomeBackup {
+                    browser_to_promote: name,
+                },
+                suffix::BROWSER_ELECTION,
+            );
+        }
+    }
+
+    fn send_frame(&mut self, id: IfaceId, frame: BrowserFrame, workgroup_suffix: u8) {
+        let dest = self.config.workgroup.with_suffix(workgroup_suffix);
+        self.send_frame_to(id, frame, dest);
+    }
+
+    fn send_frame_to(&mut self, id: IfaceId, frame: BrowserFrame, dest: NetbiosName) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let Ok(bytes) = frame.to_vec() else {
+            return;
+        };
+        let iface = s.addr.clone();
+        let dest = ScopedName {
+            name: dest,
+            scope: self.config.scope.clone(),
+        };
+        let source = self.config.netbios_name.with_suffix(suffix::WORKSTATION);
+        if let Some(t) = self
+            .dgram
+            .mailslot(&iface, source, dest, None, MAILSLOT_BROWSE, bytes)
+        {
+            self.transmits.push_back(t);
+        }
+    }
+
+    /// Says goodbye: announces ServerType 0 so listeners drop us at once, and, where we are the
+    /// master, forces an election so that a successor takes over without waiting.
+    pub fn shutdown(&mut self, now: Instant) {
+        let ids: Vec<IfaceId> = self.subnets.keys().copied().collect();
+        for id in ids {
+            let Some(s) = self.subnets.get(&id) else {
+                continue;
+            };
+            let a = self.our_announcement(s, Duration::ZERO, true);
+            let master = s.role == Role::Master;
+            self.send_frame(
+                id,
+                BrowserFrame::HostAnnouncement(a.clone()),
+                suffix::LOCAL_MASTER,
+            );
+            if master {
+                self.send_frame(
+                    id,
+                    BrowserFrame::LocalMasterAnnouncement(a),
+                    suffix::BROWSER_ELECTION,
+                );
+                self.send_frame(
+                    id,
+                    BrowserFrame::RequestElection(RequestElection::force()),
+                    suffix::BROWSER_ELECTION,
+                );
+            }
+        }
+        let _ = now;
+        self.shut_down = true;
+    }
+
+    /// The datagram layer, to unwrap what arrives on the datagram port.
+    pub fn datagram_layer(&mut self) -> &mut DatagramLayer {
+        &mut self.dgram
+    }
+
+    fn event(&mut self, e: BrowserEvent) {
+        if self.events.len() < 1024 {
+            self.events.push_back(e);
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The browser on a simulated LAN with simulated time and seeded randomness: elections converge
+//! to the best candidate, the announcement schedule, expiry after three missed announcements,
+//! and failover within 15 s when the master dies.
+
+mod sim;
+
+use std::time::Duration;
+
+use nbt_protocol::engine::Service;
+use nbt_protocol::engine::browser::Role;
+use nbt_protocol::wire::browse::{BrowserFrame, ServerName};
+use nbt_protocol::wire::dgram::Datagram;
+use nbt_protocol::wire::smb::TransactionRequest;
+use sim::node::{IFACE, NodeLan, configs};
+
+/// The browser frames on the wire from host address `from`, with their times.
+fn frames_from(lan: &NodeLan, from: std::net::Ipv4Addr) -> Vec<(Duration, BrowserFrame)> {
+    lan.wire
+        .iter()
+        .filter(|f| f.service == Service::Datagram && f.from == from)
+        .filter_map(|f| {
+            let Ok(Datagram::Direct(d)) = Datagram::parse(&f.payload) else {
+                return None;
+            };
+            let t = TransactionRequest::parse(&d.user_data).ok()?;
+            Some((f.at - lan.start, BrowserFrame::parse(&t.data).ok()?))
+        })
+        .collect()
+}
+
+/// A LAN of `n` hosts with distinct os levels drawn from `seed`; returns the index of the host
+/// whose criteria are best (highest os level, then lowest name since uptimes tie at start).
+fn lan_of(n: usize, seed: u64) -> (NodeLan, usize) {
+    let mut lan = NodeLan::new(seed);
+    let mut rng = nbt_protocol::engine::Rng::new(seed);
+    let mut best: Option<(u8, String, usize)> = None;
+    for i in 0..n {
+        let os = [1u8, 16, 20, 20, 32, 65][rng.range(0, 5) as usize];
+        let name = format!("HOST{:02}", rng.range(0, 99));
+        let name = format!("{name}X{i}");
+        let (nc, bc) = configs(&name, "LABWG", os);
+        let h = lan.add(i as u8 + 1, nc, bc, seed.wrapping_mul(1000) + i as u64);
+        let better = match &best {
+            None => true,
+            Some((bo, bn, _)) => os > *bo || (os == *bo && name < *bn),
+        };
+        if better {
+            best = Some((os, name, h));
+        }
+    }
+    (lan, best.unwrap().2)
+}
+
+#[test]
+fn one_three_and_twenty_hosts_elect_exactly_one_master_the_best() {
+    for (n, seeds) in [(1usize, 20u64), (3, 40), (20, 12)] {
+        for seed in 0..seeds {
+            let (mut lan, best) = lan_of(n, seed);
+            lan.keep_wire = false;
+            let took =
+                lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty());
+            assert!(took.is_some(), "n={n} seed={seed}: no master in 2 min");
+            // Let any competing elections settle, then there must be exactly one.
+            lan.run_for(Duration::from_secs(30));
+            assert_eq!(lan.masters("LABWG"), [best], "n={n} seed={seed}");
+            for h in 0..n {
+                if h != best {
+                    assert_ne!(lan.role(h), Role::Master, "n={n} seed={seed} host {h}");
+                    let m = lan.hosts[h].node.browser().master(IFACE);
+                    assert_eq!(
+                        m.map(|m| m.1),
+                        Some(lan.hosts[best].addr),
+                        "n={n} seed={seed}: host {h} knows the master"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn announcements_follow_one_two_four_eight_then_twelve_minutes() {
+    let mut lan = NodeLan::new(1);
+    // Two hosts: host 2 (os level 1) stays a potential browser and sends HostAnnouncements.
+    let (n1, b1) = configs("ALPHA", "LABWG", 65);
+    let (n2, b2) = configs("BRAVO", "LABWG", 1);
+    lan.add(1, n1, b1, 1);
+    lan.add(2, n2, b2, 2);
+    lan.run_for(Duration::from_secs(60 * 60));
+    let hosts: Vec<(Duration, u32)> = frames_from(&lan, sim::ip(2))
+        .into_iter()
+        .filter_map(|(t, f)| match f {
+            BrowserFrame::HostAnnouncement(a) => Some((t, a.periodicity_ms)),
+            _ => None,
+        })
+        .collect();
+    let min = |m: u64| Duration::from_secs(60 * m);
+    // At start; and once more soon after the master's AnnouncementRequest (within 2 s).
+    assert_eq!(hosts[0].0, Duration::ZERO);
+    let times: Vec<Duration> = hosts.iter().map(|h| h.0).collect();
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let schedule: Vec<Duration> = gaps.iter().copied().filter(|g| *g >= min(1)).collect();
+    assert_eq!(
+        &schedule[..6],
+        &[min(1), min(2), min(4), min(8), min(12), min(12)],
+        "{times:?}"
+    );
+    // Each announcement says when the next one comes.
+    for (k, w) in hosts.windows(2).enumerate() {
+        if w[1].0 - w[0].0 >= min(1) {
+            assert_eq!(
+                Duration::from_millis(u64::from(w[0].1)),
+                w[1].0 - w[0].0,
+                "announcement {k}"
+            );
+        }
+    }
+    // The master sends LocalMasterAnnouncements on the same schedule.
+    let lma: Vec<Duration> = frames_from(&lan, sim::ip(1))
+        .into_iter()
+        .filter_map(|(t, f)| matches!(f, BrowserFrame::LocalMasterAnnouncement(_)).then_some(t))
+        .collect();
+    let gaps: Vec<Duration> = lma.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(&gaps[..5], &[min(1), min(2), min(4), min(8), min(12)]);
+}
+
+#[test]
+fn a_silent_host_is_dropped_after_three_periods_not_before() {
+    let mut lan = NodeLan::new(3);
+    let (n1, b1) = configs("ALPHA", "LABWG", 65);
+    let (n2, b2) = configs("BRAVO", "LABWG", 1);
+    let master = lan.add(1, n1, b1, 1);
+    let bravo = lan.add(2, n2, b2, 2);
+    // Steady state: BRAVO announces every 12 minutes by now.
+    lan.run_for(Duration::from_secs(40 * 60));
+    let last = frames_from(&lan, sim::ip(2))
+        .into_iter()
+        .filter_map(|(t, f)| match f {
+            BrowserFrame::HostAnnouncement(a) => Some((t, a.periodicity_ms)),
+            _ => None,
+        })
+        .next_back()
+        .unwrap();
+    assert_eq!(last.1, 12 * 60 * 1000);
+    lan.kill(bravo);
+    let listed = |l: &NodeLan| {
+        l.hosts[master]
+            .node
+            .browser()
+            .list(IFACE)
+            .unwrap()
+            .server(
+                &ServerName::new("LABWG").unwrap(),
+                &ServerName::new("BRAVO").unwrap(),
+            )
+            .is_some()
+    };
+    let due = lan.start + last.0 + Duration::from_secs(36 * 60);
+    lan.run_until(due - Duration::from_millis(1));
+    assert!(listed(&lan), "still listed just before 36 minutes");
+    lan.run_until(due + Duration::from_secs(1));
+    assert!(
+        !listed(&lan),
+        "dropped within one expiry scan after 36 minutes"
+    );
+}
+
+#[test]
+fn a_killed_master_is_replaced_within_fifteen_seconds() {
+    for seed in 0..30u64 {
+        let (mut lan, best) = lan_of(3, seed);
+        lan.keep_wire = false;
+        lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+            .expect("a first master");
+        // Kill it at an arbitrary moment of the probe cycle.
+        let offset = Duration::from_millis(seed * 97 % 3000);
+        lan.run_for(Duration::from_secs(60) + offset);
+        assert_eq!(lan.masters("LABWG"), [best]);
+        lan.kill(best);
+        let took = lan
+            .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
+            .unwrap_or_else(|| panic!("seed {seed}: no new master within 60 s"));
+        assert!(
+            took <= Duration::from_secs(15),
+            "seed {seed}: new master after {took:?}"
+        );
+        lan.run_for(Duration::from_secs(30));
+        assert_eq!(
+            lan.masters("LABWG").len(),
+            1,
+            "seed {seed}: exactly one master afterwards"
+        );
+    }
+}
+
+#[test]
+fn a_master_that_stops_gracefully_is_replaced_at_once() {
+    let (mut lan, best) = lan_of(3, 7);
+    lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+        .unwrap();
+    lan.run_for(Duration::from_secs(30));
+    let now = lan.now;
+    lan.hosts[best].node.shutdown(now);
+    lan.deliver();
+    lan.kill(best);
+    let took = lan
+        .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
+        .unwrap();
+    assert!(took <= Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn every_browser_lists_every_host_seconds_after_start() {
+    let (mut lan, _) = lan_of(3, 11);
+    lan.run_for(Duration::from_secs(5));
+    for h in 0..3 {
+        let list = lan.hosts[h].node.browser().list(IFACE).unwrap();
+        let n = list.servers(&ServerName::new("LABWG").unwrap()).count();
+        assert_eq!(n, 3, "host {h} lists all three");
+    }
+}
+
+#[test]
+fn local_master_no_never_stands() {
+    let mut lan = NodeLan::new(5);
+    let (n1, mut b1) = configs("ALPHA", "LABWG", 255);
+    b1.local_master = false;
+    let (n2, b2) = configs("BRAVO", "LABWG", 1);
+    let a = lan.add(1, n1, b1, 1);
+    let b = lan.add(2, n2, b2, 2);
+    lan.run_for(Duration::from_secs(120));
+    assert_eq!(lan.role(a), Role::NonBrowser);
+    assert_eq!(lan.masters("LABWG"), [b]);
+}
