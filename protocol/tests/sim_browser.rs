@@ -232,3 +232,88 @@ fn local_master_no_never_stands() {
     assert_eq!(lan.role(a), Role::NonBrowser);
     assert_eq!(lan.masters("LABWG"), [b]);
 }
+
+#[test]
+fn the_master_appoints_backups_as_the_workgroup_grows_and_lists_them() {
+    // 40 browsers: one backup, plus one per 32 servers: two backups.
+    let (mut lan, best) = lan_of(40, 21);
+    lan.keep_wire = false;
+    lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+        .unwrap();
+    // Appointments go out with the master's announcements; give the schedule a few rounds.
+    lan.run_for(Duration::from_secs(8 * 60));
+    let backups: Vec<usize> = (0..40).filter(|&h| lan.role(h) == Role::Backup).collect();
+    assert_eq!(backups.len(), 2, "{backups:?}");
+    assert!(!backups.contains(&best));
+
+    // A client asks the master for its backup list.
+    use nbt_protocol::engine::dgram::DatagramLayer;
+    use nbt_protocol::engine::{IfaceAddr, IfaceId};
+    use nbt_protocol::name::{NetbiosName, Scope, ScopedName};
+    use nbt_protocol::wire::Emit;
+    use nbt_protocol::wire::browse::{GetBackupListRequest, MAILSLOT_BROWSE};
+    let client = IfaceAddr {
+        id: IfaceId(9),
+        addr: sim::ip(200),
+        netmask: sim::NETMASK,
+        broadcast: sim::BROADCAST,
+        mac: [0; 6],
+    };
+    let mut layer = DatagramLayer::new(138, Scope::none(), 1);
+    let req = BrowserFrame::GetBackupListRequest(GetBackupListRequest {
+        requested_count: 4,
+        token: 0xfeed,
+    });
+    let t = layer
+        .mailslot(
+            &client,
+            NetbiosName::new("CLIENT", 0).unwrap(),
+            ScopedName::unscoped(NetbiosName::new("LABWG", 0x1D).unwrap()),
+            None,
+            MAILSLOT_BROWSE,
+            req.to_vec().unwrap(),
+        )
+        .unwrap();
+    lan.keep_wire = true;
+    let src = std::net::SocketAddrV4::new(sim::ip(200), 138);
+    let now = lan.now;
+    for h in 0..40 {
+        lan.hosts[h]
+            .node
+            .handle_datagram(now, Service::Datagram, IFACE, src, true, &t.payload);
+    }
+    lan.deliver();
+    let answers: Vec<_> = lan
+        .wire
+        .iter()
+        .filter(|f| f.dst == src)
+        .filter_map(|f| {
+            let Ok(Datagram::Direct(d)) = Datagram::parse(&f.payload) else {
+                return None;
+            };
+            let t = TransactionRequest::parse(&d.user_data).ok()?;
+            Some((
+                f.from,
+                d.destination_name.name,
+                BrowserFrame::parse(&t.data).ok()?,
+            ))
+        })
+        .collect();
+    assert_eq!(answers.len(), 1, "only the master answers");
+    let (from, dest, frame) = &answers[0];
+    assert_eq!(*from, lan.hosts[best].addr);
+    assert_eq!(
+        *dest,
+        NetbiosName::new("CLIENT", 0).unwrap(),
+        "to the requester's name"
+    );
+    let BrowserFrame::GetBackupListResponse(r) = frame else {
+        panic!("{frame:?}")
+    };
+    assert_eq!(r.token, 0xfeed);
+    assert_eq!(r.servers.len(), 3, "the master and its two backups");
+    let master_name =
+        ServerName::from_netbios_name(&lan.hosts[best].node.browser().config().netbios_name)
+            .unwrap();
+    assert!(r.servers[0].eq_ignore_case(&master_name));
+}
