@@ -7,3 +7,4 @@
 pub use nbt_protocol as protocol;
 
 pub mod iface;
+pub mod state;
