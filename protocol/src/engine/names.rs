@@ -363,9 +363,8 @@ impl NameEngine {
         self.ifaces.values().map(|i| &i.addr)
     }
 
-    /// Registers one more name on every interface (the browser adds `WORKGROUP<1D>` and
-    /// `__MSBROWSE__<01>` this way). The outcome comes as [`NameEvent::Registered`] or
-    /// [`NameEvent::Conflict`].
+    /// Registers one more name on every interface. The outcome comes as
+    /// [`NameEvent::Registered`] or [`NameEvent::Conflict`].
     pub fn add_name(&mut self, now: Instant, name: NetbiosName, group: bool) {
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
@@ -373,22 +372,33 @@ impl NameEngine {
         }
     }
 
+    /// Registers one more name on one interface only (the browser adds `WORKGROUP<1D>` and
+    /// `__MSBROWSE__<01>` where it won the election).
+    pub fn add_name_on(&mut self, now: Instant, id: IfaceId, name: NetbiosName, group: bool) {
+        self.register(now, id, name, group);
+    }
+
     /// Releases a name on every interface (by broadcast where it is held) and forgets it.
     pub fn remove_name(&mut self, now: Instant, name: NetbiosName) {
-        let _ = now;
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
-            let Some(iface) = self.ifaces.get_mut(&id) else {
-                continue;
-            };
-            let Some(pos) = iface.entries.iter().position(|e| e.name == name) else {
-                continue;
-            };
-            let e = iface.entries.remove(pos);
-            if e.state == NameState::Active {
-                let addr = iface.addr.clone();
-                self.send_release(&addr, &e);
-            }
+            self.remove_name_on(now, id, name);
+        }
+    }
+
+    /// Releases a name on one interface (by broadcast if it is held) and forgets it there.
+    pub fn remove_name_on(&mut self, now: Instant, id: IfaceId, name: NetbiosName) {
+        let _ = now;
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return;
+        };
+        let Some(pos) = iface.entries.iter().position(|e| e.name == name) else {
+            return;
+        };
+        let e = iface.entries.remove(pos);
+        if e.state == NameState::Active {
+            let addr = iface.addr.clone();
+            self.send_release(&addr, &e);
         }
     }
 

@@ -443,7 +443,7 @@ impl BrowserEngine {
                 iface, name, owner, ..
             } if name.eq_ignore_case(&wg.with_suffix(suffix::LOCAL_MASTER)) => {
                 // Someone holds <1D> after all: it is the master, not us.
-                names.remove_name(now, NetbiosName::MSBROWSE);
+                names.remove_name_on(now, *iface, NetbiosName::MSBROWSE);
                 if let Some(s) = self.subnets.get_mut(iface) {
                     s.becoming = false;
                 }
@@ -647,13 +647,8 @@ impl BrowserEngine {
         }
         s.becoming = true;
         let wg = self.config.workgroup;
-        names.add_name(now, NetbiosName::MSBROWSE, true);
-        names.add_name(now, wg.with_suffix(suffix::LOCAL_MASTER), false);
-        // A name registered before on another interface completes at once; names on this one
-        // report through `on_name_event`.
-        if names.holds(id, &wg.with_suffix(suffix::LOCAL_MASTER)) {
-            self.become_master(now, id);
-        }
+        names.add_name_on(now, id, NetbiosName::MSBROWSE, true);
+        names.add_name_on(now, id, wg.with_suffix(suffix::LOCAL_MASTER), false);
     }
 
     fn become_master(&mut self, now: Instant, id: IfaceId) {
@@ -699,8 +694,12 @@ impl BrowserEngine {
         s.role = Role::Potential;
         s.announcements = 0;
         s.next_announce = now;
-        names.remove_name(now, self.config.workgroup.with_suffix(suffix::LOCAL_MASTER));
-        names.remove_name(now, NetbiosName::MSBROWSE);
+        names.remove_name_on(
+            now,
+            id,
+            self.config.workgroup.with_suffix(suffix::LOCAL_MASTER),
+        );
+        names.remove_name_on(now, id, NetbiosName::MSBROWSE);
         if was == Role::Master {
             self.event(BrowserEvent::RoleChanged {
                 iface: id,
