@@ -5,5 +5,5 @@
 #![warn(missing_docs)]
 
 pub use nbt_protocol as protocol;
-
+pub mod config;
 pub mod iface;
