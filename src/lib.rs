@@ -6,4 +6,6 @@
 
 pub use nbt_protocol as protocol;
 pub mod config;
+pub mod exit;
 pub mod iface;
+pub mod sockets;
