@@ -6,6 +6,7 @@
 
 pub use nbt_protocol as protocol;
 pub mod config;
+pub mod control;
 pub mod exit;
 pub mod iface;
 pub mod sockets;
