@@ -5,8 +5,10 @@
 #![warn(missing_docs)]
 
 pub use nbt_protocol as protocol;
+
 pub mod config;
 pub mod control;
+pub mod daemon;
 pub mod exit;
 pub mod iface;
 pub mod sockets;
