@@ -6,5 +6,10 @@
 
 pub use nbt_protocol as protocol;
 
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod exit;
 pub mod iface;
+pub mod sockets;
 pub mod state;

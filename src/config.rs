@@ -1,0 +1,679 @@
+//! nbtd's configuration: one TOML file, every key optional, command-line flags on top.
+//!
+//! With no file at all nbtd runs on a normal LAN: the NetBIOS name is the host name (first label,
+//! upper-cased, cut to 15 characters) and the workgroup is `WORKGROUP`. See `contrib/nbtd.toml`
+//! for an annotated example of every key.
+//!
+//! Loading goes in three steps: [`Config::load`] reads the file (unknown keys are errors),
+//! [`Config::apply`] lays the command-line [`Overrides`] over it, and [`Config::resolve`] checks
+//! every value and fills in the host name, giving the [`Settings`] the daemon runs on.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::iface::Filter;
+use crate::protocol::NetbiosName;
+
+/// Where nbtd looks for the host name the default NetBIOS name comes from.
+pub const HOSTNAME_PATH: &str = "/proc/sys/kernel/hostname";
+/// The default workgroup.
+pub const DEFAULT_WORKGROUP: &str = "WORKGROUP";
+/// The default state directory.
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/nbtd";
+/// The default control socket.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nbtd/control.sock";
+/// The default interval between interface scans, in seconds.
+pub const DEFAULT_RESCAN_SECS: u64 = 30;
+/// The default log level.
+pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// Characters Windows does not allow in NetBIOS computer and workgroup names.
+const FORBIDDEN_NAME_CHARS: &str = "\\/:*?\"<>|";
+/// The longest path a Unix socket address holds (`sun_path` less its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+/// The longest interface name Linux allows (IFNAMSIZ less its NUL).
+const MAX_IFNAME: usize = 15;
+
+/// The configuration file, as written. Every key is optional.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The host's NetBIOS name, registered as `<00>`, `<03>` and `<20>`. Up to 15 characters.
+    /// Default: the host name's first label, upper-cased and cut to 15 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub netbios_name: Option<String>,
+    /// The workgroup, registered as the group names `<00>` and `<1E>`. Default `WORKGROUP`.
+    pub workgroup: String,
+    /// Extra NetBIOS names for this host, each registered like `netbios_name`. Default none.
+    pub aliases: Vec<String>,
+    /// Which interfaces to serve and how often to look for new addresses.
+    pub interfaces: InterfacesConfig,
+    /// The UDP and TCP ports of the three services.
+    pub ports: Ports,
+    /// Where nbtd keeps state across restarts; created if missing. Default `/var/lib/nbtd`.
+    pub state_dir: PathBuf,
+    /// The Unix socket `nbt daemon` talks to; its directory is created if missing.
+    /// Default `/run/nbtd/control.sock`.
+    pub control_socket: PathBuf,
+    /// Answer hosts outside the subnet of the interface a request came in on. Default `false`,
+    /// so that nbtd cannot be used to reflect traffic off the local link.
+    pub answer_remote_subnets: bool,
+    /// The log level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter such as
+    /// `info,nbtd=debug`. The `RUST_LOG` environment variable takes precedence, and
+    /// `--log-level` over both. Default `info`.
+    pub log_level: String,
+}
+
+/// The `[interfaces]` table: which interfaces nbtd serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InterfacesConfig {
+    /// If not empty, only interfaces matching one of these patterns are served (`*` matches any
+    /// run of characters). Naming loopback or a container bridge here allows it. Default empty:
+    /// every interface that is up with an IPv4 broadcast address, except loopback and `docker*`,
+    /// `veth*`, `br-*`, `virbr*`.
+    pub allow: Vec<String>,
+    /// Interfaces matching one of these patterns are never served. Default empty.
+    pub deny: Vec<String>,
+    /// Seconds between scans for added or removed interface addresses; 0 scans only at start.
+    /// Default 30.
+    pub rescan_interval_secs: u64,
+}
+
+/// The `[ports]` table. Change them only to test; peers use the standard ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ports {
+    /// The name service, UDP. Default 137.
+    pub name: u16,
+    /// The datagram service, UDP (not served yet). Default 138.
+    pub datagram: u16,
+    /// The session service, TCP (not served yet). Default 139.
+    pub session: u16,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            netbios_name: None,
+            workgroup: DEFAULT_WORKGROUP.to_owned(),
+            aliases: Vec::new(),
+            interfaces: InterfacesConfig::default(),
+            ports: Ports::default(),
+            state_dir: PathBuf::from(DEFAULT_STATE_DIR),
+            control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
+            answer_remote_subnets: false,
+            log_level: DEFAULT_LOG_LEVEL.to_owned(),
+        }
+    }
+}
+
+impl Default for InterfacesConfig {
+    fn default() -> Self {
+        InterfacesConfig {
+            allow: Vec::new(),
+            deny: Vec::new(),
+            rescan_interval_secs: DEFAULT_RESCAN_SECS,
+        }
+    }
+}
+
+impl Default for Ports {
+    fn default() -> Self {
+        Ports {
+            name: 137,
+            datagram: 138,
+            session: 139,
+        }
+    }
+}
+
+/// Settings given on the command line; each one given replaces the file's value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--netbios-name`.
+    pub netbios_name: Option<String>,
+    /// `--workgroup`.
+    pub workgroup: Option<String>,
+    /// `--interfaces`: the allow list.
+    pub interfaces: Option<Vec<String>>,
+    /// `--state-dir`.
+    pub state_dir: Option<PathBuf>,
+    /// `--control-socket`.
+    pub control_socket: Option<PathBuf>,
+    /// `--name-port`.
+    pub name_port: Option<u16>,
+    /// `--datagram-port`.
+    pub datagram_port: Option<u16>,
+    /// `--session-port`.
+    pub session_port: Option<u16>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+}
+
+/// What is wrong with a configuration; each message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the configuration file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or has an unknown key or a value of the wrong type.
+    #[error("configuration file {}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A name is not a valid NetBIOS name.
+    #[error("{key} = {value:?} is not a valid NetBIOS name: {reason}")]
+    BadName {
+        /// The key or flag.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
+    /// No NetBIOS name was configured and none could be made from the host name.
+    #[error(
+        "cannot make a NetBIOS name from the host name {hostname:?}: {reason}; \
+         set netbios_name in the configuration file or pass --netbios-name"
+    )]
+    Hostname {
+        /// The host name read, or empty.
+        hostname: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// A port is 0, or two services share one.
+    #[error("{0}")]
+    BadPort(String),
+    /// An interface pattern cannot match an interface name.
+    #[error(
+        "interfaces.{list} pattern {pattern:?} is not valid: {reason} \
+         (give interface names such as eth0, with * matching any run of characters)"
+    )]
+    BadPattern {
+        /// `allow` or `deny`.
+        list: &'static str,
+        /// The pattern.
+        pattern: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A path cannot be used.
+    #[error("{key} = {}: {reason}", path.display())]
+    BadPath {
+        /// The key.
+        key: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The log level is not a level or a filter.
+    #[error(
+        "log_level = {value:?} is not valid: {reason} \
+         (use error, warn, info, debug or trace, or a filter such as info,nbtd=debug)"
+    )]
+    BadLogLevel {
+        /// The value.
+        value: String,
+        /// The filter parser's message.
+        reason: String,
+    },
+}
+
+/// The validated configuration the daemon runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The host's NetBIOS name (suffix 0).
+    pub netbios_name: NetbiosName,
+    /// The workgroup (suffix 0).
+    pub workgroup: NetbiosName,
+    /// Extra host names (suffix 0).
+    pub aliases: Vec<NetbiosName>,
+    /// Which interfaces to serve.
+    pub filter: Filter,
+    /// Time between interface scans; `None` scans only at start.
+    pub rescan_interval: Option<Duration>,
+    /// The service ports.
+    pub ports: Ports,
+    /// The state directory.
+    pub state_dir: PathBuf,
+    /// The control socket path.
+    pub control_socket: PathBuf,
+    /// Answer hosts outside the receiving interface's subnet.
+    pub answer_remote_subnets: bool,
+    /// The log filter.
+    pub log_level: String,
+    /// The configuration these settings came from, with the NetBIOS name filled in.
+    pub effective: Config,
+}
+
+impl Config {
+    /// Reads a configuration file. Unknown keys and wrongly typed values are errors.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_owned(),
+            message,
+        })
+    }
+
+    /// Parses configuration text; the error is the parser's message with line and column.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+    }
+
+    /// Lays command-line settings over the file's.
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(v) = &o.netbios_name {
+            self.netbios_name = Some(v.clone());
+        }
+        if let Some(v) = &o.workgroup {
+            self.workgroup = v.clone();
+        }
+        if let Some(v) = &o.interfaces {
+            self.interfaces.allow = v.clone();
+        }
+        if let Some(v) = &o.state_dir {
+            self.state_dir = v.clone();
+        }
+        if let Some(v) = &o.control_socket {
+            self.control_socket = v.clone();
+        }
+        if let Some(v) = o.name_port {
+            self.ports.name = v;
+        }
+        if let Some(v) = o.datagram_port {
+            self.ports.datagram = v;
+        }
+        if let Some(v) = o.session_port {
+            self.ports.session = v;
+        }
+        if let Some(v) = &o.log_level {
+            self.log_level = v.clone();
+        }
+    }
+
+    /// Checks every value and fills in the NetBIOS name from `hostname` when none is set.
+    /// `hostname` is called only then; [`read_hostname`] is the usual source.
+    pub fn resolve(
+        mut self,
+        hostname: impl FnOnce() -> std::io::Result<String>,
+    ) -> Result<Settings, ConfigError> {
+        let netbios_name = match &self.netbios_name {
+            Some(n) => parse_netbios_name("netbios_name", n)?,
+            None => {
+                let host = hostname().map_err(|e| ConfigError::Hostname {
+                    hostname: String::new(),
+                    reason: format!("cannot read {HOSTNAME_PATH}: {e}"),
+                })?;
+                let derived = netbios_name_from_hostname(&host);
+                let name = parse_netbios_name("netbios_name", &derived).map_err(|e| {
+                    ConfigError::Hostname {
+                        hostname: host.trim().to_owned(),
+                        reason: match e {
+                            ConfigError::BadName { reason, .. } => reason,
+                            other => other.to_string(),
+                        },
+                    }
+                })?;
+                self.netbios_name = Some(derived);
+                name
+            }
+        };
+        let workgroup = parse_netbios_name("workgroup", &self.workgroup)?;
+        let aliases = self
+            .aliases
+            .iter()
+            .map(|a| parse_netbios_name("aliases", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        check_ports(&self.ports)?;
+        check_patterns("allow", &self.interfaces.allow)?;
+        check_patterns("deny", &self.interfaces.deny)?;
+        if let Some(p) = self
+            .interfaces
+            .allow
+            .iter()
+            .find(|p| self.interfaces.deny.contains(p))
+        {
+            return Err(ConfigError::BadPattern {
+                list: "deny",
+                pattern: p.clone(),
+                reason: "it is in the allow list too; keep it in one of them",
+            });
+        }
+        check_path("state_dir", &self.state_dir)?;
+        check_path("control_socket", &self.control_socket)?;
+        if self.control_socket.as_os_str().len() > MAX_SOCKET_PATH {
+            return Err(ConfigError::BadPath {
+                key: "control_socket",
+                path: self.control_socket.clone(),
+                reason: "longer than the 107 bytes a Unix socket path can hold",
+            });
+        }
+        check_log_level(&self.log_level)?;
+        let secs = self.interfaces.rescan_interval_secs;
+        Ok(Settings {
+            netbios_name,
+            workgroup,
+            aliases,
+            filter: Filter {
+                allow: self.interfaces.allow.clone(),
+                deny: self.interfaces.deny.clone(),
+            },
+            rescan_interval: (secs > 0).then(|| Duration::from_secs(secs)),
+            ports: self.ports,
+            state_dir: self.state_dir.clone(),
+            control_socket: self.control_socket.clone(),
+            answer_remote_subnets: self.answer_remote_subnets,
+            log_level: self.log_level.clone(),
+            effective: self,
+        })
+    }
+}
+
+impl fmt::Display for Config {
+    /// Writes the configuration as TOML, every key present.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = toml::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+/// Reads the host name from [`HOSTNAME_PATH`].
+pub fn read_hostname() -> std::io::Result<String> {
+    std::fs::read_to_string(HOSTNAME_PATH)
+}
+
+/// The default NetBIOS name for a host name: its first label, upper-cased, cut to 15
+/// characters. The result may still be invalid (empty, or with characters NetBIOS names cannot
+/// carry); [`Config::resolve`] says so.
+pub fn netbios_name_from_hostname(hostname: &str) -> String {
+    let label = hostname.trim().split('.').next().unwrap_or_default();
+    label.chars().take(15).collect::<String>().to_uppercase()
+}
+
+/// Checks a configured NetBIOS name: 1 to 15 printable ASCII characters, none of
+/// `\ / : * ? " < > |`, no leading or trailing space, not starting with a dot.
+pub fn parse_netbios_name(key: &'static str, value: &str) -> Result<NetbiosName, ConfigError> {
+    let bad = |reason: String| ConfigError::BadName {
+        key,
+        value: value.to_owned(),
+        reason,
+    };
+    if value.is_empty() {
+        return Err(bad("it is empty".into()));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control())
+    {
+        return Err(bad(format!(
+            "{c:?} is not allowed: use printable ASCII characters"
+        )));
+    }
+    if value.len() > 15 {
+        return Err(bad(format!(
+            "it has {} characters; NetBIOS names have at most 15",
+            value.len()
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| FORBIDDEN_NAME_CHARS.contains(*c)) {
+        return Err(bad(format!(
+            "{c:?} is not allowed (none of {FORBIDDEN_NAME_CHARS} is)"
+        )));
+    }
+    if value.starts_with(' ') || value.ends_with(' ') {
+        return Err(bad("it starts or ends with a space".into()));
+    }
+    if value.starts_with('.') {
+        return Err(bad("it starts with a dot".into()));
+    }
+    NetbiosName::new(value, 0).map_err(|e| bad(e.to_string()))
+}
+
+fn check_ports(p: &Ports) -> Result<(), ConfigError> {
+    for (key, v) in [
+        ("ports.name", p.name),
+        ("ports.datagram", p.datagram),
+        ("ports.session", p.session),
+    ] {
+        if v == 0 {
+            return Err(ConfigError::BadPort(format!(
+                "{key} = 0 is not valid: give a port from 1 to 65535"
+            )));
+        }
+    }
+    // The session service is TCP, so only the two UDP services may not share a port.
+    if p.name == p.datagram {
+        return Err(ConfigError::BadPort(format!(
+            "ports.name and ports.datagram are both {}: the name and datagram services need \
+             their own UDP ports",
+            p.name
+        )));
+    }
+    Ok(())
+}
+
+fn check_patterns(list: &'static str, patterns: &[String]) -> Result<(), ConfigError> {
+    for p in patterns {
+        let bad = |reason| ConfigError::BadPattern {
+            list,
+            pattern: p.clone(),
+            reason,
+        };
+        if p.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if p.chars().any(|c| c.is_whitespace() || c == '/' || c == ',') {
+            return Err(bad(
+                "interface names have no spaces, commas or slashes (give one name a pattern)",
+            ));
+        }
+        if !p.contains('*') && p.len() > MAX_IFNAME {
+            return Err(bad("longer than the 15 characters of an interface name"));
+        }
+    }
+    Ok(())
+}
+
+fn check_path(key: &'static str, path: &Path) -> Result<(), ConfigError> {
+    if path.as_os_str().is_empty() {
+        return Err(ConfigError::BadPath {
+            key,
+            path: path.to_owned(),
+            reason: "empty: give a path",
+        });
+    }
+    Ok(())
+}
+
+fn check_log_level(value: &str) -> Result<(), ConfigError> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(value)
+        .map(|_| ())
+        .map_err(|e| ConfigError::BadLogLevel {
+            value: value.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str) -> impl FnOnce() -> std::io::Result<String> + use<> {
+        let name = name.to_owned();
+        move || Ok(name)
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let s = Config::default().resolve(host("myhost\n")).unwrap();
+        assert_eq!(s.netbios_name, NetbiosName::new("MYHOST", 0).unwrap());
+        assert_eq!(s.workgroup, NetbiosName::new("WORKGROUP", 0).unwrap());
+        assert!(s.aliases.is_empty());
+        assert_eq!(s.filter, Filter::default());
+        assert_eq!(s.ports.name, 137);
+        assert_eq!(s.ports.datagram, 138);
+        assert_eq!(s.ports.session, 139);
+        assert_eq!(s.rescan_interval, Some(Duration::from_secs(30)));
+        assert_eq!(s.state_dir, Path::new("/var/lib/nbtd"));
+        assert_eq!(s.control_socket, Path::new("/run/nbtd/control.sock"));
+        assert!(!s.answer_remote_subnets);
+        assert_eq!(s.log_level, "info");
+        assert_eq!(s.effective.netbios_name.as_deref(), Some("MYHOST"));
+        // An empty file is the defaults.
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn hostname_becomes_netbios_name() {
+        assert_eq!(netbios_name_from_hostname("myhost\n"), "MYHOST");
+        assert_eq!(netbios_name_from_hostname("files.example.com"), "FILES");
+        assert_eq!(
+            netbios_name_from_hostname("a-very-long-host-name-indeed"),
+            "A-VERY-LONG-HOS"
+        );
+        assert_eq!(netbios_name_from_hostname(""), "");
+        // A host name that makes no valid NetBIOS name says what to set.
+        let e = Config::default().resolve(host("\n")).unwrap_err();
+        assert!(e.to_string().contains("set netbios_name"), "{e}");
+        let e = Config::default()
+            .resolve(|| Err(std::io::Error::other("gone")))
+            .unwrap_err();
+        assert!(e.to_string().contains(HOSTNAME_PATH), "{e}");
+        // A configured name does not read the host name.
+        let c = Config {
+            netbios_name: Some("alpha".into()),
+            ..Config::default()
+        };
+        let s = c.resolve(|| panic!("not read")).unwrap();
+        assert_eq!(s.netbios_name, NetbiosName::new("ALPHA", 0).unwrap());
+    }
+
+    #[test]
+    fn full_file_parses() {
+        let c = Config::parse(
+            r#"
+            netbios_name = "alpha"
+            workgroup = "LABWG"
+            aliases = ["files", "media"]
+            state_dir = "/tmp/s"
+            control_socket = "/tmp/c.sock"
+            answer_remote_subnets = true
+            log_level = "debug"
+            [interfaces]
+            allow = ["eth*", "lo"]
+            deny = ["eth9"]
+            rescan_interval_secs = 0
+            [ports]
+            name = 10137
+            datagram = 10138
+            session = 10139
+            "#,
+        )
+        .unwrap();
+        let s = c.resolve(host("ignored")).unwrap();
+        assert_eq!(s.aliases.len(), 2);
+        assert_eq!(s.filter.allow, ["eth*", "lo"]);
+        assert_eq!(s.filter.deny, ["eth9"]);
+        assert_eq!(s.rescan_interval, None);
+        assert_eq!(s.ports.name, 10137);
+        assert!(s.answer_remote_subnets);
+        // The effective configuration prints as TOML that reads back the same.
+        let again = Config::parse(&s.effective.to_string()).unwrap();
+        assert_eq!(again, s.effective);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_errors() {
+        let e = Config::parse("netbios_nam = \"X\"").unwrap_err();
+        assert!(e.contains("unknown field `netbios_nam`"), "{e}");
+        let e = Config::parse("[ports]\nnmae = 1").unwrap_err();
+        assert!(e.contains("unknown field `nmae`"), "{e}");
+        let e = Config::parse("[ports]\nname = 70000").unwrap_err();
+        assert!(e.contains("name"), "{e}");
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let mut c =
+            Config::parse("workgroup = \"FILEWG\"\n[interfaces]\nallow = [\"eth0\"]").unwrap();
+        c.apply(&Overrides {
+            netbios_name: Some("flagname".into()),
+            workgroup: Some("FLAGWG".into()),
+            interfaces: Some(vec!["lo".into()]),
+            state_dir: Some("/tmp/st".into()),
+            control_socket: Some("/tmp/ctl".into()),
+            name_port: Some(20137),
+            datagram_port: Some(20138),
+            session_port: Some(20139),
+            log_level: Some("warn".into()),
+        });
+        let s = c.resolve(host("h")).unwrap();
+        assert_eq!(s.netbios_name, NetbiosName::new("FLAGNAME", 0).unwrap());
+        assert_eq!(s.workgroup, NetbiosName::new("FLAGWG", 0).unwrap());
+        assert_eq!(s.filter.allow, ["lo"]);
+        assert_eq!(s.state_dir, Path::new("/tmp/st"));
+        assert_eq!(s.control_socket, Path::new("/tmp/ctl"));
+        assert_eq!(
+            (s.ports.name, s.ports.datagram, s.ports.session),
+            (20137, 20138, 20139)
+        );
+        assert_eq!(s.log_level, "warn");
+        // Flags not given leave the file's values.
+        let mut c = Config::parse("workgroup = \"FILEWG\"").unwrap();
+        c.apply(&Overrides::default());
+        assert_eq!(c.workgroup, "FILEWG");
+    }
+
+    #[test]
+    fn bad_values_say_what_to_do() {
+        let with = |f: &dyn Fn(&mut Config)| {
+            let mut c = Config::default();
+            f(&mut c);
+            c.resolve(host("h")).unwrap_err().to_string()
+        };
+        let e = with(&|c| c.netbios_name = Some("THIS-NAME-IS-TOO-LONG".into()));
+        assert!(e.contains("at most 15"), "{e}");
+        let e = with(&|c| c.workgroup = "BAD*WG".into());
+        assert!(
+            e.contains("workgroup") && e.contains("'*' is not allowed"),
+            "{e}"
+        );
+        let e = with(&|c| c.aliases = vec!["".into()]);
+        assert!(e.contains("aliases") && e.contains("empty"), "{e}");
+        let e = with(&|c| c.netbios_name = Some("caf\u{e9}".into()));
+        assert!(e.contains("printable ASCII"), "{e}");
+        let e = with(&|c| c.ports.name = 0);
+        assert!(e.contains("ports.name = 0"), "{e}");
+        let e = with(&|c| c.ports.datagram = 137);
+        assert!(e.contains("their own UDP ports"), "{e}");
+        let e = with(&|c| c.interfaces.allow = vec!["eth0 eth1".into()]);
+        assert!(e.contains("interfaces.allow"), "{e}");
+        let e = with(&|c| {
+            c.interfaces.allow = vec!["eth0".into()];
+            c.interfaces.deny = vec!["eth0".into()];
+        });
+        assert!(e.contains("allow list too"), "{e}");
+        let e = with(&|c| c.control_socket = PathBuf::from("/x".repeat(60)));
+        assert!(e.contains("107 bytes"), "{e}");
+        let e = with(&|c| c.log_level = "loud=[".into());
+        assert!(e.contains("log_level"), "{e}");
+    }
+}

@@ -1,0 +1,216 @@
+//! What the daemon tells people: one log line per name event, a summary of dropped input at most
+//! once a minute, and the status the control socket returns.
+
+use tracing::{error, info, warn};
+
+use super::Daemon;
+use crate::control::{DaemonStatus, InterfaceStatus, NameStatus};
+use crate::protocol::NetbiosName;
+use crate::protocol::engine::IfaceId;
+use crate::protocol::engine::names::NameEvent;
+
+/// The counters as of the last summary.
+#[derive(Debug, Default)]
+pub(super) struct Summary {
+    malformed: u64,
+    off_subnet: u64,
+    dropped_queue_full: u64,
+    send_errors: u64,
+}
+
+impl Daemon {
+    /// `eth0 198.18.0.1`, or the bare ID of an address no longer served.
+    fn label(&self, id: IfaceId) -> String {
+        self.ifaces
+            .get(id)
+            .map_or_else(|| format!("interface #{}", id.0), |s| s.label())
+    }
+
+    /// One log line per event.
+    pub(super) fn log_event(&self, e: NameEvent) {
+        match e {
+            NameEvent::Registered { iface, name, group } => {
+                info!(%name, group, interface = %self.label(iface), "name registered");
+            }
+            NameEvent::Conflict {
+                iface,
+                name,
+                owner,
+                rcode,
+            } => {
+                let on = self.label(iface);
+                error!(
+                    %name, %owner, rcode = rcode.name(), interface = %on,
+                    "{name} is held by {owner}, so nbtd does not use it on {on}: give this host \
+                     another name (netbios_name / --netbios-name, or aliases) or rename the host \
+                     at {owner}, then restart nbtd"
+                );
+            }
+            NameEvent::Defended {
+                iface,
+                name,
+                challenger,
+                repeats,
+            } => {
+                warn!(
+                    %name, %challenger, repeats, interface = %self.label(iface),
+                    "{challenger} tried to register our name {name}; refused{}",
+                    folded(repeats)
+                );
+            }
+            NameEvent::ReleaseIgnored {
+                iface,
+                name,
+                from,
+                repeats,
+            } => {
+                warn!(
+                    %name, %from, repeats, interface = %self.label(iface),
+                    "{from} sent a release of our name {name}; kept it{}",
+                    folded(repeats)
+                );
+            }
+            NameEvent::ConflictDemandIgnored {
+                iface,
+                name,
+                from,
+                repeats,
+            } => {
+                warn!(
+                    %name, %from, repeats, interface = %self.label(iface),
+                    "{from} sent a name conflict demand for our name {name}; kept it{}",
+                    folded(repeats)
+                );
+            }
+            NameEvent::Released { iface, name } => {
+                info!(%name, interface = %self.label(iface), "name released");
+            }
+            NameEvent::QueryResult {
+                iface,
+                name,
+                answers,
+                ..
+            } => {
+                tracing::debug!(%name, answers = answers.len(), interface = %self.label(iface), "query finished");
+            }
+        }
+    }
+
+    /// Logs what was dropped since the last summary, if anything.
+    pub(super) fn summarize(&mut self) {
+        let c = self.engine.counters();
+        let d = self.driver_counters();
+        let s = &mut self.summary;
+        let malformed = c.malformed - s.malformed;
+        let off_subnet = c.off_subnet - s.off_subnet;
+        let dropped = d.dropped_queue_full - s.dropped_queue_full;
+        let send_errors = d.send_errors - s.send_errors;
+        *s = Summary {
+            malformed: c.malformed,
+            off_subnet: c.off_subnet,
+            dropped_queue_full: d.dropped_queue_full,
+            send_errors: d.send_errors,
+        };
+        if malformed + off_subnet > 0 {
+            info!(
+                malformed,
+                off_subnet,
+                "dropped {malformed} malformed and {off_subnet} off-subnet datagrams in the last \
+                 minute"
+            );
+        }
+        if dropped > 0 {
+            warn!(
+                dropped,
+                "dropped {dropped} datagrams in the last minute: they came faster than nbtd \
+                 could handle them"
+            );
+        }
+        if send_errors > 0 {
+            let last = self.last_send_error.as_deref().unwrap_or("unknown");
+            warn!(
+                send_errors,
+                "{send_errors} datagrams could not be sent in the last minute (last: {last})"
+            );
+        }
+    }
+
+    /// The answer to a status request.
+    pub(super) fn status(&self) -> DaemonStatus {
+        let names = self.engine.names();
+        let interfaces = self
+            .ifaces
+            .served()
+            .map(|s| InterfaceStatus {
+                name: s.iface.name.clone(),
+                address: s.iface.addr,
+                netmask: s.iface.netmask,
+                broadcast: s.iface.broadcast,
+                mac: mac(&s.iface.mac),
+                names: names
+                    .iter()
+                    .filter(|n| n.iface == s.id)
+                    .map(|n| NameStatus {
+                        name: base_text(&n.name),
+                        suffix: n.name.suffix(),
+                        group: n.group,
+                        state: n.state.into(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        DaemonStatus {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            pid: std::process::id(),
+            netbios_name: base_text(&self.settings.netbios_name),
+            workgroup: base_text(&self.settings.workgroup),
+            aliases: self.settings.aliases.iter().map(base_text).collect(),
+            uptime_secs: self.started.elapsed().as_secs(),
+            interfaces,
+            name_service: self.engine.counters().into(),
+            driver: self.driver_counters(),
+        }
+    }
+}
+
+fn folded(repeats: u32) -> String {
+    if repeats == 0 {
+        String::new()
+    } else {
+        format!(" ({repeats} more times since the last report)")
+    }
+}
+
+/// The name without its suffix, escaped as the name's text form escapes it.
+fn base_text(n: &NetbiosName) -> String {
+    let s = n.to_string();
+    // The text form ends with `<xx>`.
+    s[..s.len() - 4].to_owned()
+}
+
+fn mac(m: &[u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_macs_as_text() {
+        assert_eq!(
+            base_text(&NetbiosName::new("alpha", 0x20).unwrap()),
+            "ALPHA"
+        );
+        assert_eq!(
+            base_text(&NetbiosName::MSBROWSE),
+            "\\x01\\x02__MSBROWSE__\\x02"
+        );
+        assert_eq!(mac(&[0x02, 0, 0xab, 0, 0, 1]), "02:00:ab:00:00:01");
+        assert_eq!(folded(0), "");
+        assert_eq!(folded(3), " (3 more times since the last report)");
+    }
+}

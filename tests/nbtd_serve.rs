@@ -1,0 +1,172 @@
+//! nbtd serving the name service on loopback: it registers its names, answers queries and node
+//! status from the interface's address, counts what it drops, and on SIGTERM releases its names
+//! and exits 0.
+
+mod nbtd_harness;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nbtd::control::{DaemonStatus, NameStatusState, query_status};
+use nbtd::protocol::name::{NetbiosName, ScopedName};
+use nbtd::protocol::wire::ns::{PacketKind, Rcode};
+use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_port};
+
+fn name(s: &str, suffix: u8) -> ScopedName {
+    ScopedName::unscoped(NetbiosName::new(s, suffix).unwrap())
+}
+
+/// Polls the control socket until every name is active (bounded).
+fn wait_active(d: &mut Daemon, dir: &Scratch) -> DaemonStatus {
+    let end = Instant::now() + PATIENCE;
+    let mut last = None;
+    while Instant::now() < end {
+        if let Some(s) = d.exited() {
+            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
+        }
+        if let Ok(st) = query_status(&dir.control_socket()) {
+            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
+            if !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active) {
+                return st;
+            }
+            last = Some(st);
+        }
+        sleep(Duration::from_millis(50));
+    }
+    panic!(
+        "names not active within {PATIENCE:?}: {last:#?}\n{}",
+        d.stderr()
+    );
+}
+
+#[test]
+fn serves_names_on_loopback_and_releases_them_on_sigterm() {
+    let dir = Scratch::new("serve");
+    let port = free_port();
+    let mut args = vec![
+        "--interfaces".to_owned(),
+        "lo".into(),
+        "--name-port".into(),
+        port.to_string(),
+        "--netbios-name".into(),
+        "nbtdtest".into(),
+        "--workgroup".into(),
+        "TESTWG".into(),
+        "--log-level".into(),
+        "info".into(),
+    ];
+    args.extend(dir.daemon_paths());
+    let mut d = Daemon::start(&args);
+    let st = wait_active(&mut d, &dir);
+
+    assert_eq!(st.netbios_name, "NBTDTEST");
+    assert_eq!(st.workgroup, "TESTWG");
+    assert_eq!(st.pid, d.pid());
+    assert_eq!(st.interfaces.len(), 1, "{st:#?}");
+    let lo = &st.interfaces[0];
+    assert_eq!(lo.name, "lo");
+    assert_eq!(lo.address, Ipv4Addr::LOCALHOST);
+    assert_eq!(lo.broadcast, Ipv4Addr::new(127, 255, 255, 255));
+    let names: Vec<(String, u8, bool)> = lo
+        .names
+        .iter()
+        .map(|n| (n.name.clone(), n.suffix, n.group))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("NBTDTEST".into(), 0x00, false),
+            ("NBTDTEST".into(), 0x03, false),
+            ("NBTDTEST".into(), 0x20, false),
+            ("TESTWG".into(), 0x00, true),
+            ("TESTWG".into(), 0x1e, true),
+        ]
+    );
+
+    let mut c = Client::new(port);
+    let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+
+    // Our name: a positive answer from the interface's address and the name port.
+    let (p, from) = c.query(name("nbtdtest", 0x20)).expect("an answer");
+    assert_eq!(from, server);
+    assert_eq!(p.kind(), PacketKind::PositiveNameQueryResponse);
+    let nb = p.answers[0].nb_addresses().unwrap();
+    assert_eq!(nb.len(), 1);
+    assert_eq!(nb[0].addr, Ipv4Addr::LOCALHOST);
+    assert!(!nb[0].flags.is_group());
+    // The workgroup: a group answer.
+    let (p, _) = c.query(name("TESTWG", 0x1e)).expect("an answer");
+    assert!(p.answers[0].nb_addresses().unwrap()[0].flags.is_group());
+
+    // Someone else's name: a negative answer to a unicast query.
+    let (p, from) = c.query(name("NOSUCHNAME", 0x00)).expect("an answer");
+    assert_eq!(from, server);
+    assert_eq!(p.kind(), PacketKind::NegativeNameQueryResponse);
+    assert_eq!(p.rcode, Rcode::NAM_ERR);
+
+    // Node status for `*` lists every name.
+    let (p, _) = c
+        .node_status(ScopedName::unscoped(NetbiosName::WILDCARD))
+        .expect("an answer");
+    assert_eq!(p.kind(), PacketKind::NodeStatusResponse);
+    let table: Vec<(NetbiosName, bool)> = p.answers[0]
+        .node_status()
+        .unwrap()
+        .names
+        .iter()
+        .map(|n| (n.name, n.flags.is_group()))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            (NetbiosName::new("NBTDTEST", 0x00).unwrap(), false),
+            (NetbiosName::new("NBTDTEST", 0x03).unwrap(), false),
+            (NetbiosName::new("NBTDTEST", 0x20).unwrap(), false),
+            (NetbiosName::new("TESTWG", 0x00).unwrap(), true),
+            (NetbiosName::new("TESTWG", 0x1e).unwrap(), true),
+        ]
+    );
+
+    // Garbage gets no answer, is counted, and does not stop the daemon.
+    for junk in [&b"\x00"[..], b"\x12\x34\x00\x00\x00\x01", &[0xff; 600]] {
+        c.send_raw(junk);
+    }
+    assert!(c.recv().is_none(), "no answer to garbage");
+    let st = query_status(&dir.control_socket()).unwrap();
+    assert!(st.name_service.malformed >= 3, "{:?}", st.name_service);
+    assert!(st.name_service.positive_answers >= 2);
+    assert!(st.name_service.negative_answers >= 1);
+    assert!(st.name_service.node_status_answers >= 1);
+    assert_eq!(st.driver.send_errors, 0);
+    assert!(d.exited().is_none(), "still running");
+    assert!(
+        !d.stderr().contains("malformed"),
+        "no info line per malformed packet:\n{}",
+        d.stderr()
+    );
+
+    // SIGTERM: every name released by broadcast, then a clean exit.
+    d.signal("TERM");
+    let status = d.wait(PATIENCE);
+    let log = d.stderr();
+    assert_eq!(status.code(), Some(0), "{log}");
+    for n in [
+        "NBTDTEST<00>",
+        "NBTDTEST<03>",
+        "NBTDTEST<20>",
+        "TESTWG<00>",
+        "TESTWG<1e>",
+    ] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("name released") && l.contains(&format!("name={n}"))),
+            "{n} released:\n{log}"
+        );
+    }
+    assert!(log.contains("sent 5 name releases"), "{log}");
+    assert!(
+        !dir.control_socket().exists(),
+        "the control socket is removed"
+    );
+}
