@@ -1,13 +1,16 @@
-//! `nbt`: NetBIOS lookups and node status from the command line.
+//! `nbt`: NetBIOS lookups, node status and subnet scans from the command line.
 //!
 //! Exit status: 0 when something was found, 1 when nothing was (no answer, or a negative
 //! answer), 2 for usage and other errors.
 
 #![forbid(unsafe_code)]
 
+mod cidr;
 mod common;
 mod exchange;
 mod lookup;
+mod pace;
+mod scan;
 mod status;
 
 use std::net::Ipv4Addr;
@@ -23,7 +26,7 @@ use common::{Found, Global, parse_duration};
 #[command(
     name = "nbt",
     version,
-    about = "NetBIOS name lookups and node status",
+    about = "NetBIOS name lookups, node status and subnet scans",
     after_help = "Exit status: 0 found, 1 not found (no answer or a negative answer), 2 error."
 )]
 struct Cli {
@@ -53,6 +56,8 @@ enum Command {
     Lookup(LookupArgs),
     /// Ask one host for its name table and MAC address (node status, like `nbtstat -A`).
     Status(StatusArgs),
+    /// Ask every address of a range for its node status.
+    Scan(ScanArgs),
 }
 
 /// Where a broadcast goes: one interface, the first usable one, or all of them.
@@ -95,6 +100,21 @@ struct StatusArgs {
     /// Times to repeat the request after the first, spread over the timeout.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
     retries: u32,
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// The range: ADDRESS/PREFIX (at most a /16) or one address.
+    range: String,
+    /// Requests per second.
+    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    rate: u32,
+    /// Times to ask an address again when it did not answer.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
+    retries: u32,
+    /// How long to wait for answers after the last request of each round, e.g. 1, 1s or 500ms.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "TIME")]
+    timeout: Duration,
 }
 
 fn main() -> ExitCode {
@@ -144,6 +164,18 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                     ifaces: a.iface.into(),
                     timeout: a.timeout,
                     retries: a.retries,
+                },
+                global,
+            )
+            .await
+        }
+        Command::Scan(a) => {
+            scan::run(
+                scan::Request {
+                    range: a.range,
+                    rate: a.rate,
+                    retries: a.retries,
+                    timeout: a.timeout,
                 },
                 global,
             )
