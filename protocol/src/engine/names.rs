@@ -854,12 +854,9 @@ impl NameEngine {
         p: &NameServicePacket,
         qname: ScopedName,
     ) -> Disposition {
-        let owner = p
-            .answers
-            .first()
-            .and_then(|r| r.nb_addresses())
-            .and_then(|a| a.first())
-            .map_or(*src.ip(), |a| a.addr);
+        // The owner is whoever answered: Samba's nmbd echoes the registrant's own address in
+        // the answer record of its refusal, so the record cannot be trusted to name the owner.
+        let owner = *src.ip();
         let Some(iface) = self.ifaces.get_mut(&id) else {
             return Disposition::Ignored("unknown interface");
         };
