@@ -146,6 +146,39 @@ fn nmblookup_resolves_nbtd_and_nbt_scan_finds_nbtd_and_nmbd() {
         "{status:?}"
     );
 
+    // `nbt daemon` shows the same state, as text and as JSON.
+    let ctl = nbtd.control.to_str().unwrap();
+    let out = lan.run(
+        3,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["daemon", "--control-socket", ctl],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("NBTDONE") && text.contains("198.18.0.1") && text.contains("active"),
+        "{text}"
+    );
+    let out = lan.run(
+        3,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["daemon", "--control-socket", ctl, "--json"],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["netbios_name"], "NBTDONE");
+    assert_eq!(v["interfaces"][0]["names"].as_array().unwrap().len(), 5);
+    let out = lan.run(
+        3,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["daemon", "--control-socket", "/nonexistent.sock"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is nbtd running?"));
+
     // Broadcast, as a client with no WINS server does.
     let out = nmblookup(&lan, 3, &["-B", "198.18.0.255", "NBTDONE"]);
     assert!(out.contains("198.18.0.1 NBTDONE<00>"), "{out}");

@@ -58,6 +58,15 @@ enum Command {
     Status(StatusArgs),
     /// Ask every address of a range for its node status.
     Scan(ScanArgs),
+    /// Show the local nbtd's state: names per interface and their state, and counters.
+    Daemon(DaemonArgs),
+}
+
+#[derive(Debug, Args)]
+struct DaemonArgs {
+    /// The daemon's control socket.
+    #[arg(long, value_name = "PATH", default_value = nbtd::config::DEFAULT_CONTROL_SOCKET)]
+    control_socket: std::path::PathBuf,
 }
 
 /// Where a broadcast goes: one interface, the first usable one, or all of them.
@@ -168,6 +177,15 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                 global,
             )
             .await
+        }
+        Command::Daemon(a) => {
+            let status = nbtd::control::query_status(&a.control_socket)?;
+            if global.json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", nbtd::control::render_status(&status));
+            }
+            Ok(Found::Yes)
         }
         Command::Scan(a) => {
             scan::run(
