@@ -217,19 +217,46 @@ impl Scan {
     }
 }
 
-/// Runs `nbt scan`.
-pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
-    let cidr: Cidr = req.range.parse().map_err(|e| anyhow!("{e}"))?;
-    let targets: Vec<Ipv4Addr> = cidr.hosts().collect();
+/// How a sweep paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Requests per second.
+    pub rate: u32,
+    /// Extra rounds for silent addresses.
+    pub retries: u32,
+    /// How long to wait after the last request of each round.
+    pub timeout: Duration,
+    /// Draw a progress bar on a terminal.
+    pub progress: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug)]
+pub struct Swept {
+    /// The answers.
+    pub scan: Scan,
+    /// Requests sent, counting repeats.
+    pub requests: u64,
+    /// Requests the kernel refused to send.
+    pub send_errors: u64,
+}
+
+/// Sends node status to every target from one socket, paced, with a bounded number of rounds
+/// for the silent ones, and collects the answers.
+pub async fn sweep(
+    targets: Vec<Ipv4Addr>,
+    pacing: Pacing,
+    global: &Global,
+) -> anyhow::Result<Swept> {
     let mut scan = Scan::new(targets.clone(), random_u16());
     let mut packet = status::request(0).to_vec()?;
     let endpoint = exchange::unicast_endpoint()?;
     let socket = [&endpoint.socket];
     let mut buf = vec![0u8; 65_536];
-    let mut progress = Progress::new(true);
+    let mut progress = Progress::new(pacing.progress);
     let (mut requests, mut send_errors, mut recv_errors) = (0u64, 0u64, 0u32);
     let mut first_send_error: Option<String> = None;
-    for round in 0..=req.retries {
+    for round in 0..=pacing.retries {
         let pending: Vec<usize> = (0..targets.len())
             .filter(|&i| !scan.has_answered(i))
             .collect();
@@ -240,12 +267,12 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
             eprintln!(
                 "nbt: round {} of {}: {} addresses at {}/s",
                 round + 1,
-                req.retries + 1,
+                pacing.retries + 1,
                 pending.len(),
-                req.rate
+                pacing.rate
             );
         }
-        let mut pacer = Pacer::new(req.rate);
+        let mut pacer = Pacer::new(pacing.rate);
         let start = Instant::now();
         let mut next = 0usize;
         let mut last_send = start;
@@ -275,7 +302,7 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
             let wake = if next < pending.len() {
                 start + pacer.due()
             } else {
-                last_send + req.timeout
+                last_send + pacing.timeout
             };
             if next >= pending.len() && (Instant::now() >= wake || scan.answered() == targets.len())
             {
@@ -316,6 +343,28 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
             bail!("{e}; no request could be sent");
         }
     }
+    Ok(Swept {
+        scan,
+        requests,
+        send_errors,
+    })
+}
+
+/// Runs `nbt scan`.
+pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
+    let cidr: Cidr = req.range.parse().map_err(|e| anyhow!("{e}"))?;
+    let targets: Vec<Ipv4Addr> = cidr.hosts().collect();
+    let pacing = Pacing {
+        rate: req.rate,
+        retries: req.retries,
+        timeout: req.timeout,
+        progress: true,
+    };
+    let Swept {
+        scan,
+        requests,
+        send_errors,
+    } = sweep(targets.clone(), pacing, global).await?;
     let (hosts, refused) = scan.results();
     let report = Report {
         range: cidr.to_string(),
