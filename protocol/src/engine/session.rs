@@ -59,9 +59,9 @@ pub struct SessionConfig {
     /// MaxBufferSize in the NEGOTIATE response is this less the 4-byte header (smbclient
     /// needs at least 1024).
     pub max_frame_len: usize,
-    /// Sessions (UIDs) one connection may hold.
+    /// Sessions (UIDs) one connection may hold (at most 4096).
     pub max_sessions: usize,
-    /// Trees (TIDs) one connection may hold.
+    /// Trees (TIDs) one connection may hold (at most 4096).
     pub max_trees: usize,
     /// MaxMpxCount advertised.
     pub max_mpx_count: u16,
@@ -173,6 +173,9 @@ pub struct Reply {
 pub const MIN_CLIENT_BUFFER: usize = 500;
 /// MaximalShareAccessRights and GuestMaximalShareAccessRights of the IPC$ tree (Samba's).
 const IPC_ACCESS: u32 = 0x0000_01FF;
+/// Hard cap on UIDs and TIDs per connection, whatever the configuration says, so that a free
+/// 16-bit ID always exists.
+const MAX_IDS: usize = 4096;
 /// First UID handed out.
 const FIRST_UID: u16 = 100;
 /// First TID handed out.
@@ -461,7 +464,7 @@ impl SmbListingServer {
             }
             Ok(r) => usize::from(r.max_buffer_size()).max(MIN_CLIENT_BUFFER),
         };
-        if self.sessions.len() >= self.config.max_sessions {
+        if self.sessions.len() >= self.config.max_sessions.min(MAX_IDS) {
             return vec![error_frame(h, ntstatus::INSUFFICIENT_RESOURCES)];
         }
         let uid = self.allocate_uid();
@@ -543,7 +546,7 @@ impl SmbListingServer {
         if !req.share().eq_ignore_ascii_case("IPC$") {
             return vec![error_frame(h, ntstatus::BAD_NETWORK_NAME)];
         }
-        if self.trees.len() >= self.config.max_trees {
+        if self.trees.len() >= self.config.max_trees.min(MAX_IDS) {
             return vec![error_frame(h, ntstatus::INSUFFICIENT_RESOURCES)];
         }
         let tid = self.allocate_tid();
