@@ -38,8 +38,17 @@ def nbss_frames(stream):
         i += 4 + n
 
 
+def rap_params(smb):
+    """The parameter block of a TRANSACTION request (a RAP call), or None."""
+    if len(smb) < 33 or smb[4] != 0x25 or smb[9] & 0x80 or smb[32] < 14:
+        return None
+    count, offset = struct.unpack_from("<HH", smb, 33 + 18)
+    return smb[offset:offset + count] if 0 < offset and offset + count <= len(smb) else None
+
+
 def main():
-    seeds = {t: set() for t in ["names", "name_service", "datagram", "session", "smb", "browser"]}
+    seeds = {t: set() for t in ["names", "name_service", "datagram", "session", "smb", "browser",
+                                "rap", "smb_server"]}
     tcp = {}
     for f in sorted(os.listdir(VECTORS)):
         for fr in frames(os.path.join(VECTORS, f)):
@@ -59,12 +68,23 @@ def main():
                     seeds["smb"].add(payload[smb:])
             elif proto == "tcp":
                 tcp.setdefault((sp, dp), bytearray()).extend(payload)
-    for stream in tcp.values():
-        for fr in nbss_frames(bytes(stream)):
+    for (sport, dport), stream in tcp.items():
+        nb = list(nbss_frames(bytes(stream)))
+        for fr in nb:
             if len(fr) < 4096:
                 seeds["session"].add(fr)
                 if fr[4:8] == b"\xffSMB":
                     seeds["smb"].add(fr[4:])
+                    rap = rap_params(fr[4:])
+                    if rap:
+                        seeds["rap"].add(rap)
+        if dport == 139:
+            # smb_server input: a mode byte, then client frames (roundtrip::smb_server).
+            # Mode 0: the whole client stream; modes 3 and 7: after our own handshake, the
+            # client's frames after its four handshake frames, with our UID and TID patched in.
+            seeds["smb_server"].add(bytes([0]) + b"".join(nb))
+            for mode in (3, 7):
+                seeds["smb_server"].add(bytes([mode]) + b"".join(nb[4:]))
     for t, items in seeds.items():
         d = os.path.join(HERE, "corpus", t)
         os.makedirs(d, exist_ok=True)

@@ -7,15 +7,29 @@
 //! These functions panic when the invariant breaks: that is their purpose. Nothing in the daemon
 //! calls them.
 
+use std::borrow::Cow;
+use std::net::Ipv4Addr;
+
+use crate::engine::Rng;
+use crate::engine::session::{
+    Connection, ListedServer, ListedWorkgroup, ListingSource, Reply, SessionConfig, Share,
+    SmbListingServer,
+};
 use crate::error::EmitError;
 use crate::name::{NetbiosName, Pointers, ScopedName};
 use crate::wire::Emit;
 use crate::wire::browse::{BrowserFrame, LanmanFrame};
+use crate::wire::browse::{ServerName, ServerType};
 use crate::wire::cursor::{Reader, Writer};
 use crate::wire::dgram::Datagram;
 use crate::wire::ns::NameServicePacket;
-use crate::wire::smb::{SmbMessage, TransactionRequest, TransactionResponse};
-use crate::wire::ssn::{SessionHeader, SessionPacket};
+use crate::wire::rap::records::{ServerInfo1, ShareInfo1, decode_entries, encode_all};
+use crate::wire::rap::{RapCall, RapRequest, RapResponse};
+use crate::wire::smb::commands::NegotiateRequest;
+use crate::wire::smb::{
+    SmbFlags2, SmbHeader, SmbMessage, TransactionRequest, TransactionResponse, command,
+};
+use crate::wire::ssn::{SessionHeader, SessionPacket, SessionRequest};
 
 fn again<T, E: core::fmt::Debug>(what: &str, r: Result<T, E>) -> T {
     match r {
@@ -140,4 +154,255 @@ pub fn smb(data: &[u8]) {
     strict("SMB message", data, SmbMessage::parse);
     strict("TRANSACTION request", data, TransactionRequest::parse);
     strict("TRANSACTION response", data, TransactionResponse::parse);
+}
+
+/// RAP: a request's parameter block re-emits byte for byte, a call nbtd serves frames back to
+/// itself, and the records of a data block re-encode to the same values.
+pub fn rap(data: &[u8]) {
+    if let Some(req) = strict("RAP request", data, RapRequest::parse) {
+        let b = emit_all("RAP request", &req, Refusal::Never).expect("never refused");
+        assert_eq!(b, data, "a RAP request re-emits byte for byte");
+        let call = RapCall::from_request(&req);
+        if let Some(again_req) = call.to_request() {
+            assert_eq!(
+                RapCall::from_request(&again_req),
+                call,
+                "RAP call round trip"
+            );
+        }
+    }
+    let (count, converter) = match data {
+        [n, c0, c1, ..] => (u16::from(*n % 8), u16::from_le_bytes([*c0, *c1])),
+        _ => (0, 0),
+    };
+    let block = data.get(3..).unwrap_or_default();
+    if let Ok(v) = decode_entries::<ServerInfo1>(block, count, converter) {
+        let b = encode_all(&v, converter).expect("parsed records fit");
+        assert_eq!(
+            decode_entries::<ServerInfo1>(&b, count, converter).ok(),
+            Some(v)
+        );
+    }
+    if let Ok(v) = decode_entries::<ShareInfo1>(block, count, converter) {
+        let b = encode_all(&v, converter).expect("parsed records fit");
+        assert_eq!(
+            decode_entries::<ShareInfo1>(&b, count, converter).ok(),
+            Some(v)
+        );
+    }
+    if let Ok(r) = RapResponse::parse(data, block) {
+        assert_eq!(RapResponse::parse(&r.parameters(), &r.data).ok(), Some(r));
+    }
+}
+
+/// A fixed listing for [`smb_server`]: a few servers, workgroups and shares.
+struct FuzzListing {
+    names: Vec<NetbiosName>,
+    shares: Vec<Share>,
+}
+
+fn fuzz_name(s: &str) -> ServerName {
+    ServerName::new(s).unwrap_or_default()
+}
+
+impl ListingSource for FuzzListing {
+    fn server_names(&self) -> &[NetbiosName] {
+        &self.names
+    }
+    fn workgroup(&self) -> ServerName {
+        fuzz_name("FUZZWG")
+    }
+    fn local_server(&self) -> ListedServer<'_> {
+        ListedServer {
+            name: fuzz_name("FUZZ"),
+            server_type: ServerType::SERVER | ServerType::MASTER_BROWSER,
+            version: (6, 1),
+            comment: Cow::Borrowed(b"fuzz host"),
+        }
+    }
+    fn shares(&self) -> &[Share] {
+        &self.shares
+    }
+    fn servers<'a>(&'a self, wg: &ServerName) -> Box<dyn Iterator<Item = ListedServer<'a>> + 'a> {
+        let n = if wg.eq_ignore_case(&self.workgroup()) {
+            300
+        } else {
+            0
+        };
+        Box::new((0..n).map(|i| ListedServer {
+            name: fuzz_name(&format!("HOST{i:04}")),
+            server_type: ServerType::from_bits_retain(1 << (i % 32)),
+            version: (6, 1),
+            comment: Cow::Owned(format!("comment {i}").into_bytes()),
+        }))
+    }
+    fn workgroups<'a>(&'a self) -> Box<dyn Iterator<Item = ListedWorkgroup> + 'a> {
+        Box::new(["FUZZWG", "OTHER"].into_iter().map(|w| ListedWorkgroup {
+            name: fuzz_name(w),
+            master: fuzz_name("FUZZ"),
+        }))
+    }
+    fn workgroup_master(&self) -> Option<ServerName> {
+        None
+    }
+}
+
+/// Checks one reply of the listing server: every frame parses and re-emits; SMB messages are
+/// replies; TRANSACTION replies parse as such and stay within `max_msg`.
+fn check_reply(reply: &Reply, max_msg: usize) {
+    for f in &reply.frames {
+        let p = again("listing server frame", SessionPacket::parse(f));
+        match p {
+            SessionPacket::SessionMessage(b) => {
+                let m = again("listing server SMB reply", SmbMessage::parse(&b));
+                assert!(m.header.is_reply(), "an SMB reply has REPLY set");
+                assert!(m.trailing.is_empty(), "no bytes after the byte block");
+                assert_eq!(m.to_vec().ok().as_deref(), Some(b.as_slice()));
+                if m.header.command == command::TRANSACTION && m.header.status == 0 {
+                    again("TRANSACTION reply", TransactionResponse::parse(&b));
+                    assert!(b.len() <= max_msg, "a piece of {} bytes", b.len());
+                }
+            }
+            SessionPacket::PositiveSessionResponse | SessionPacket::NegativeSessionResponse(_) => {}
+            other => panic!("the listing server sent {other:?}"),
+        }
+    }
+}
+
+fn handshake_frames(max_buffer: u16) -> [Vec<u8>; 3] {
+    let mut h = SmbHeader::new(command::NEGOTIATE);
+    h.flags2 = SmbFlags2::from_bits_retain(0xC043);
+    let nego = NegotiateRequest {
+        dialects: vec![b"NT LANMAN 1.0".to_vec(), b"NT LM 0.12".to_vec()],
+    };
+    let frame = |m: &SmbMessage| {
+        SessionPacket::SessionMessage(m.to_vec().unwrap_or_default())
+            .to_vec()
+            .unwrap_or_default()
+    };
+    let mut words = vec![0xFF, 0, 0, 0];
+    words.extend_from_slice(&max_buffer.to_le_bytes());
+    words.extend_from_slice(&[
+        2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x54, 0xC0, 0, 0,
+    ]);
+    h.command = command::SESSION_SETUP_ANDX;
+    let setup = SmbMessage {
+        header: h,
+        words,
+        bytes: vec![0, 0, 0, 0, 0],
+        trailing: Vec::new(),
+    };
+    h.command = command::TREE_CONNECT_ANDX;
+    let mut path: Vec<u8> = vec![0];
+    for u in "\\\\FUZZ\\IPC$".encode_utf16() {
+        path.extend_from_slice(&u.to_le_bytes());
+    }
+    path.extend_from_slice(&[0, 0]);
+    path.extend_from_slice(b"?????\0");
+    let tcon = SmbMessage {
+        header: h,
+        words: vec![0xFF, 0, 0, 0, 8, 0, 1, 0],
+        bytes: path,
+        trailing: Vec::new(),
+    };
+    [
+        frame(&nego.to_message(SmbHeader {
+            command: command::NEGOTIATE,
+            ..h
+        })),
+        frame(&setup),
+        frame(&tcon),
+    ]
+}
+
+/// The SMB1 listing server: arbitrary frames never make it panic, every reply is a well-formed
+/// frame whose SMB message parses (TRANSACTION replies as such, within the client's buffer), and
+/// after a close it answers nothing.
+///
+/// Input: a mode byte, then NBSS frames back to back (the last is fed as far as the input goes).
+/// Mode bit 0: first a valid handshake (session request, NEGOTIATE, SESSION_SETUP_ANDX,
+/// TREE_CONNECT_ANDX to IPC$); bit 1: write the handshake's UID and TID into every SMB header
+/// fed; bit 2: a 600-byte client buffer, so that replies are split.
+pub fn smb_server(data: &[u8]) {
+    let mode = data.first().copied().unwrap_or(0);
+    let mut rest = data.get(1..).unwrap_or_default();
+    let src = FuzzListing {
+        names: NetbiosName::new("FUZZ", 0x20).into_iter().collect(),
+        shares: vec![Share {
+            name: "pub".into(),
+            share_type: 0,
+            comment: "a share".into(),
+        }],
+    };
+    let conn = Connection {
+        local_addr: Ipv4Addr::new(10, 0, 0, 1),
+        system_time: 0,
+        time_zone: 0,
+    };
+    let mut server = SmbListingServer::new(SessionConfig::default(), conn, Rng::new(1));
+    let max_buffer: u16 = if mode & 4 != 0 { 600 } else { 0xFFFF };
+    let (mut uid, mut tid) = (None, None);
+    if mode & 1 != 0 {
+        let called =
+            ScopedName::from(NetbiosName::new("FUZZ", 0x20).unwrap_or(NetbiosName::WILDCARD));
+        let calling = called.clone();
+        let req = SessionPacket::SessionRequest(SessionRequest {
+            called_name: called,
+            calling_name: calling,
+        });
+        let mut frames = vec![req.to_vec().unwrap_or_default()];
+        frames.extend(handshake_frames(max_buffer));
+        for f in frames {
+            let r = server.handle_frame(&f, &src);
+            assert_eq!(r.close, None, "the handshake is accepted");
+            check_reply(&r, 0xFFFF);
+            for out in &r.frames {
+                if let Ok(SessionPacket::SessionMessage(b)) = SessionPacket::parse(out) {
+                    if let Ok(h) = SmbHeader::parse(&b) {
+                        match h.command {
+                            command::SESSION_SETUP_ANDX => uid = Some(h.uid),
+                            command::TREE_CONNECT_ANDX => tid = Some(h.tid),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            uid.is_some() && tid.is_some(),
+            "the handshake yields a UID and a TID"
+        );
+    }
+    let patch = mode & 2 != 0;
+    let max_msg = if patch {
+        usize::from(max_buffer)
+    } else {
+        0xFFFF
+    };
+    while !rest.is_empty() {
+        let len = match SessionHeader::parse(rest) {
+            Ok(h) => h.frame_len().min(rest.len()),
+            Err(_) => rest.len().min(4),
+        };
+        let (frame, next) = rest.split_at(len);
+        rest = next;
+        let mut frame = frame.to_vec();
+        if patch && frame.len() >= 4 + 32 && frame[4..8] == *b"\xFFSMB" {
+            if let Some(u) = uid {
+                frame[4 + 28..4 + 30].copy_from_slice(&u.to_le_bytes());
+            }
+            if let Some(t) = tid {
+                frame[4 + 24..4 + 26].copy_from_slice(&t.to_le_bytes());
+            }
+        }
+        let was_closed = server.is_closed();
+        let r = server.handle_frame(&frame, &src);
+        if was_closed {
+            assert!(r.frames.is_empty(), "nothing is sent after a close");
+        }
+        check_reply(&r, max_msg);
+        if r.close.is_some() {
+            assert!(server.is_closed());
+        }
+    }
 }

@@ -5,9 +5,26 @@
 mod common;
 
 use nbt_protocol::roundtrip;
+use nbt_protocol::wire::smb::TransactionRequest;
 use proptest::prelude::*;
 
 type Check = fn(&[u8]);
+
+/// A `smb_server` input: the mode byte, then the client's frames after the first `skip`.
+fn client_frames(mode: u8, stream: &[u8], skip: usize) -> Vec<u8> {
+    let mut out = vec![mode];
+    let (mut i, mut n) = (0, 0);
+    while i + 4 <= stream.len() {
+        let len = (usize::from(stream[i + 1] & 1) << 16)
+            | usize::from(u16::from_be_bytes([stream[i + 2], stream[i + 3]]));
+        if n >= skip {
+            out.extend_from_slice(&stream[i..i + 4 + len]);
+        }
+        i += 4 + len;
+        n += 1;
+    }
+    out
+}
 
 /// Every payload of the captures, with the invariant check of its family.
 fn seeds() -> Vec<(Check, Vec<u8>)> {
@@ -21,6 +38,12 @@ fn seeds() -> Vec<(Check, Vec<u8>)> {
     for f in &files {
         if f.starts_with("smb1-") {
             for c in common::tcp(f) {
+                for (mode, skip) in [(0u8, 0usize), (3, 4), (7, 4)] {
+                    v.push((
+                        roundtrip::smb_server,
+                        client_frames(mode, &c.to_server, skip),
+                    ));
+                }
                 for s in [c.to_server, c.to_client] {
                     let mut i = 0;
                     while i + 4 <= s.len() {
@@ -28,6 +51,9 @@ fn seeds() -> Vec<(Check, Vec<u8>)> {
                             | usize::from(u16::from_be_bytes([s[i + 2], s[i + 3]]));
                         let frame = s[i..i + 4 + len].to_vec();
                         if frame.len() <= 4096 {
+                            if let Ok(t) = TransactionRequest::parse(&frame[4..]) {
+                                v.push((roundtrip::rap, t.parameters));
+                            }
                             v.push((roundtrip::smb, frame[4..].to_vec()));
                             v.push((roundtrip::session, frame));
                         }
@@ -132,5 +158,7 @@ proptest! {
         roundtrip::session(&b);
         roundtrip::smb(&b);
         roundtrip::browser(&b);
+        roundtrip::rap(&b);
+        roundtrip::smb_server(&b);
     }
 }

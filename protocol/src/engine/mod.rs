@@ -17,6 +17,7 @@ pub mod dgram;
 pub mod names;
 pub mod node;
 pub mod rng;
+pub mod session;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 

@@ -12,6 +12,7 @@ pub mod browse;
 pub mod cursor;
 pub mod dgram;
 pub mod ns;
+pub mod rap;
 pub mod smb;
 pub mod ssn;
 

@@ -45,6 +45,9 @@ pub mod command {
     pub const NT_CREATE_ANDX: u8 = 0xA2;
 }
 
+/// The Protocol field of an SMB2 message: `\xFESMB` (MS-SMB2 2.2.1).
+pub const SMB2_PROTOCOL: [u8; 4] = *b"\xFESMB";
+
 /// Transaction names used with SMB_COM_TRANSACTION.
 pub mod transaction_name {
     /// The browser protocol's mailslot (MS-BRWS 2.2).
@@ -333,6 +336,7 @@ fn too_many_words() -> EmitError {
     }
 }
 
+pub mod commands;
 mod transaction;
 pub use transaction::{TransactionRequest, TransactionResponse};
 
