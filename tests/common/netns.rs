@@ -479,7 +479,16 @@ impl Lan {
     ) -> Result<(), String> {
         let conf = self.client_conf();
         let conf = conf.to_str().expect("UTF-8 path");
-        let want = format!("{} {}<", self.ip(owner), name.to_uppercase());
+        // nmblookup prints `198.18.0.1 NAME<1d>` for `NAME#1d`.
+        let want = match name.split_once('#') {
+            Some((base, sfx)) => format!(
+                "{} {}<{}>",
+                self.ip(owner),
+                base.to_uppercase(),
+                sfx.to_lowercase()
+            ),
+            None => format!("{} {}<", self.ip(owner), name.to_uppercase()),
+        };
         let brd = BROADCAST.to_string();
         let until = Instant::now() + timeout;
         let mut last = String::new();

@@ -269,6 +269,28 @@ impl From<&NodeName> for NameEntry {
     }
 }
 
+/// Aligns rows under a header into columns two spaces apart, trailing spaces trimmed.
+pub fn render_table<const N: usize>(head: [&str; N], rows: Vec<[String; N]>) -> Vec<String> {
+    let head = head.map(str::to_owned);
+    let mut width = [0usize; N];
+    for r in std::iter::once(&head).chain(&rows) {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    std::iter::once(&head)
+        .chain(&rows)
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .zip(width)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        })
+        .collect()
+}
+
 /// Prints JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -12,6 +12,7 @@ mod lookup;
 mod pace;
 mod scan;
 mod status;
+mod view;
 
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
@@ -58,8 +59,36 @@ enum Command {
     Status(StatusArgs),
     /// Ask every address of a range for its node status.
     Scan(ScanArgs),
+    /// List a workgroup's machines, or the workgroups with their masters (like `net view`).
+    View(ViewArgs),
     /// Show the local nbtd's state: names per interface and their state, and counters.
     Daemon(DaemonArgs),
+}
+
+#[derive(Debug, Args)]
+struct ViewArgs {
+    /// The workgroup (default: the local nbtd's, else WORKGROUP).
+    workgroup: Option<String>,
+    /// List the workgroups and their masters instead.
+    #[arg(long, conflicts_with = "workgroup")]
+    workgroups: bool,
+    /// Ask the LAN even when a local nbtd runs.
+    #[arg(long, conflicts_with = "daemon")]
+    lan: bool,
+    /// Ask only the local nbtd.
+    #[arg(long)]
+    daemon: bool,
+    /// The local nbtd's control socket.
+    #[arg(long, value_name = "PATH", default_value = nbtd::config::DEFAULT_CONTROL_SOCKET)]
+    control_socket: std::path::PathBuf,
+    #[command(flatten)]
+    iface: IfaceArgs,
+    /// How long each step on the LAN waits for answers.
+    #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
+    timeout: Duration,
+    /// UDP port of the datagram service (GetBackupListRequest).
+    #[arg(long, default_value_t = 138, value_name = "PORT")]
+    datagram_port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +206,22 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                 global,
             )
             .await
+        }
+        Command::View(a) => {
+            let req = view::Request {
+                workgroup: a.workgroup,
+                workgroups: a.workgroups,
+                source: match (a.lan, a.daemon) {
+                    (true, _) => view::Source::Lan,
+                    (_, true) => view::Source::Daemon,
+                    _ => view::Source::Auto,
+                },
+                control_socket: a.control_socket,
+                ifaces: a.iface.into(),
+                timeout: a.timeout,
+                datagram_port: a.datagram_port,
+            };
+            view::run(&req, global).await
         }
         Command::Daemon(a) => {
             let status = nbtd::control::query_status(&a.control_socket)?;

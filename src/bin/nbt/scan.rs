@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::cidr::Cidr;
 use crate::common::{
     Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, print_json, random_u16,
+    render_table,
 };
 use crate::exchange::{self, recv_any, send_error};
 use crate::pace::{Pacer, Progress};
@@ -73,7 +74,6 @@ pub fn summarize(address: Ipv4Addr, s: &NodeStatus) -> HostLine {
 
 /// The table: IP address, NetBIOS name, workgroup, MAC address; `-` where unknown.
 pub fn table(hosts: &[HostLine]) -> Vec<String> {
-    let head = ["IP ADDRESS", "NETBIOS NAME", "WORKGROUP", "MAC ADDRESS"].map(str::to_owned);
     let rows: Vec<[String; 4]> = hosts
         .iter()
         .map(|h| {
@@ -85,23 +85,10 @@ pub fn table(hosts: &[HostLine]) -> Vec<String> {
             ]
         })
         .collect();
-    let mut width = [0usize; 4];
-    for r in std::iter::once(&head).chain(&rows) {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    std::iter::once(&head)
-        .chain(&rows)
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(width)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect()
+    render_table(
+        ["IP ADDRESS", "NETBIOS NAME", "WORKGROUP", "MAC ADDRESS"],
+        rows,
+    )
 }
 
 /// A host that answered node status negatively.

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::common::{
     Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, name_flag_words, print_json,
-    random_u16, rcode_meaning, show_duration, suffix_meaning,
+    random_u16, rcode_meaning, render_table, show_duration, suffix_meaning,
 };
 use crate::exchange::{self, Flow, IfaceChoice, Plan};
 use crate::lookup;
@@ -101,24 +101,7 @@ pub fn table(status: &NodeStatus) -> Vec<String> {
             ]
         })
         .collect();
-    let head = ["NAME", "SUFFIX", "TYPE", "FLAGS", "SERVICE"].map(str::to_owned);
-    let mut width = [0usize; 5];
-    for r in std::iter::once(&head).chain(&rows) {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    std::iter::once(&head)
-        .chain(&rows)
-        .map(|r| {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(width)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            cells.join("  ").trim_end().to_owned()
-        })
-        .collect()
+    render_table(["NAME", "SUFFIX", "TYPE", "FLAGS", "SERVICE"], rows)
 }
 
 /// Sends the node status request to `host` and waits for the first answer.

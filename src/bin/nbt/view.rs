@@ -1,0 +1,461 @@
+//! `nbt view`: the machines of a workgroup, or the workgroups with their masters, in the spirit
+//! of `net view` and `smbtree`.
+//!
+//! Where the answer comes from, in order:
+//! 1. the local nbtd, through its control socket, when one runs: it keeps the browse list;
+//! 2. otherwise the LAN: the workgroup's master is found by a broadcast query for
+//!    `WORKGROUP<1D>` and asked for its backup browsers (GetBackupListRequest); the members are
+//!    found by a broadcast query for `WORKGROUP<00>` and each is asked for its node status, which
+//!    gives its name and its browser role. Workgroups are found through the masters that answer
+//!    for `__MSBROWSE__<01>`. (Server types and comments need the browse list itself, which
+//!    comes over TCP 139 once nbtd serves it.)
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use nbtd::protocol::engine::dgram::DatagramLayer;
+use nbtd::protocol::engine::{IfaceAddr, IfaceId};
+use nbtd::protocol::name::{NetbiosName, Scope, ScopedName, suffix};
+use nbtd::protocol::wire::Emit;
+use nbtd::protocol::wire::browse::{BrowserFrame, GetBackupListRequest, MAILSLOT_BROWSE};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::common::{Found, Global, base_text, print_json, random_u16, render_table};
+use crate::exchange::{self, IfaceChoice, recv_any};
+use crate::lookup::{self, QueryAnswer, StopAt, Target};
+use crate::scan::{self, HostLine, Pacing};
+
+/// The workgroup asked for when none is named and no daemon says which is ours.
+pub const DEFAULT_WORKGROUP: &str = "WORKGROUP";
+
+/// Where `nbt view` takes its answer from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The local daemon when it answers, else the LAN.
+    Auto,
+    /// The local daemon only.
+    Daemon,
+    /// The LAN only.
+    Lan,
+}
+
+/// `nbt view` as the command line asks for it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The workgroup; ours (or WORKGROUP) when absent.
+    pub workgroup: Option<String>,
+    /// List the workgroups instead of the machines.
+    pub workgroups: bool,
+    /// Where to look.
+    pub source: Source,
+    /// The local daemon's control socket.
+    pub control_socket: PathBuf,
+    /// Interfaces for the LAN queries.
+    pub ifaces: IfaceChoice,
+    /// How long each LAN step waits for answers.
+    pub timeout: Duration,
+    /// The datagram service port (138) for GetBackupListRequest.
+    pub datagram_port: u16,
+}
+
+/// One machine of a workgroup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Machine {
+    /// Its name.
+    pub name: String,
+    /// Its address, when known.
+    pub address: Option<Ipv4Addr>,
+    /// SV_TYPE bits, when known from its announcements.
+    pub server_type: Option<u32>,
+    /// What it is, in words: server or workstation, and its browser role.
+    pub kind: String,
+    /// Its comment, when known.
+    pub comment: Option<String>,
+}
+
+/// One workgroup with its master.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkgroupLine {
+    /// The workgroup.
+    pub name: String,
+    /// Its local master's name, when known.
+    pub master: Option<String>,
+    /// The master's address, when known.
+    pub address: Option<Ipv4Addr>,
+}
+
+/// The master of a workgroup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MasterLine {
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Its address.
+    pub address: Ipv4Addr,
+}
+
+/// What `nbt view` found, for text and JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    /// `daemon` or `lan`.
+    pub source: &'static str,
+    /// The workgroup listed (absent with `--workgroups`).
+    pub workgroup: Option<String>,
+    /// Its master, when known.
+    pub master: Option<MasterLine>,
+    /// Its backup browsers, as the master named them.
+    pub backups: Vec<String>,
+    /// Its machines.
+    pub machines: Vec<Machine>,
+    /// The workgroups (with `--workgroups`).
+    pub workgroups: Vec<WorkgroupLine>,
+}
+
+/// A machine from its node status: server when it has `<20>`, master when it holds the
+/// workgroup's `<1D>`.
+fn machine_from_status(h: &HostLine, workgroup: &str) -> Option<Machine> {
+    let name = h.name.clone()?;
+    let has = |sfx: u8, group: bool, base: Option<&str>| {
+        h.names.iter().any(|n| {
+            n.suffix == sfx
+                && n.group == group
+                && base.is_none_or(|b| n.name.eq_ignore_ascii_case(b))
+        })
+    };
+    let mut words = vec![if has(suffix::SERVER, false, None) {
+        "server"
+    } else {
+        "workstation"
+    }];
+    if has(suffix::LOCAL_MASTER, false, Some(workgroup)) {
+        words.push("master browser");
+    }
+    Some(Machine {
+        name,
+        address: Some(h.address),
+        server_type: None,
+        kind: words.join(", "),
+        comment: None,
+    })
+}
+
+/// The table of machines: name, type, comment, address.
+pub fn machines_table(machines: &[Machine]) -> Vec<String> {
+    let rows: Vec<[String; 4]> = machines
+        .iter()
+        .map(|m| {
+            [
+                m.name.clone(),
+                m.kind.clone(),
+                m.comment.clone().unwrap_or_else(|| "-".into()),
+                m.address.map_or_else(|| "-".into(), |a| a.to_string()),
+            ]
+        })
+        .collect();
+    render_table(["NAME", "TYPE", "COMMENT", "ADDRESS"], rows)
+}
+
+/// The table of workgroups: name, master, master's address.
+pub fn workgroups_table(w: &[WorkgroupLine]) -> Vec<String> {
+    let rows: Vec<[String; 3]> = w
+        .iter()
+        .map(|w| {
+            [
+                w.name.clone(),
+                w.master.clone().unwrap_or_else(|| "-".into()),
+                w.address.map_or_else(|| "-".into(), |a| a.to_string()),
+            ]
+        })
+        .collect();
+    render_table(["WORKGROUP", "MASTER", "ADDRESS"], rows)
+}
+
+/// The addresses that answered a broadcast query for `name` positively.
+async fn members(
+    name: NetbiosName,
+    req: &Request,
+    global: &Global,
+) -> anyhow::Result<Vec<Ipv4Addr>> {
+    let q = ScopedName::unscoped(name);
+    let target = Target::Broadcast(req.ifaces.clone());
+    let c = lookup::query(&q, &target, Some(req.timeout), 2, StopAt::Timeout, global).await?;
+    let mut out = BTreeSet::new();
+    for a in c.answers {
+        if let QueryAnswer::Positive { addresses, .. } = a.result {
+            for nb in addresses {
+                out.insert(nb.addr);
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Asks the master for its backup browsers (MS-BRWS 3.1.5.1): a GetBackupListRequest to
+/// `WORKGROUP<1D>`, answered by unicast to our socket.
+async fn backup_list(
+    workgroup: NetbiosName,
+    req: &Request,
+    global: &Global,
+) -> anyhow::Result<Vec<String>> {
+    let Some(i) = exchange::choose_interfaces(&req.ifaces)?.into_iter().next() else {
+        return Ok(Vec::new());
+    };
+    let ep = exchange::broadcast_endpoint(&i)?;
+    let local = match ep.socket.local_addr()? {
+        SocketAddr::V4(a) => a,
+        SocketAddr::V6(_) => return Ok(Vec::new()),
+    };
+    let iface = IfaceAddr {
+        id: IfaceId(0),
+        addr: i.addr,
+        netmask: i.netmask,
+        broadcast: i.broadcast,
+        mac: i.mac,
+    };
+    let token = u32::from(random_u16()) << 16 | u32::from(random_u16());
+    let frame = BrowserFrame::GetBackupListRequest(GetBackupListRequest {
+        requested_count: 16,
+        token,
+    });
+    let mut layer = DatagramLayer::new(local.port(), Scope::none(), random_u16());
+    let me = NetbiosName::new("NBT", 0).context("our NetBIOS name")?;
+    let t = layer
+        .mailslot(
+            &iface,
+            me,
+            ScopedName::unscoped(workgroup.with_suffix(suffix::LOCAL_MASTER)),
+            None,
+            MAILSLOT_BROWSE,
+            frame.to_vec()?,
+        )
+        .context("build the GetBackupListRequest")?;
+    let dst = SocketAddrV4::new(i.broadcast, req.datagram_port);
+    if global.verbose {
+        eprintln!("nbt: GetBackupListRequest to {dst} ({})", ep.label);
+    }
+    ep.socket.send_to(&t.payload, SocketAddr::V4(dst)).await?;
+    let deadline = Instant::now() + req.timeout;
+    let mut buf = vec![0u8; 65_536];
+    let mut names = BTreeSet::new();
+    let sockets = [&ep.socket];
+    loop {
+        let event = tokio::select! {
+            r = recv_any(&sockets, &mut buf) => Some(r),
+            _ = tokio::time::sleep_until(deadline) => None,
+        };
+        let Some((_, Ok((n, SocketAddr::V4(from))))) = event else {
+            break;
+        };
+        let now = std::time::Instant::now();
+        let Ok(m) = layer.receive(now, from, &buf[..n]) else {
+            continue;
+        };
+        if let Ok(BrowserFrame::GetBackupListResponse(r)) = BrowserFrame::parse(&m.data) {
+            if r.token == token {
+                names.extend(r.servers.iter().map(|s| s.to_string_lossy()));
+                // nmbd answers twice; one is enough.
+                break;
+            }
+        }
+    }
+    Ok(names.into_iter().collect())
+}
+
+fn workgroup_name(req: &Request) -> anyhow::Result<NetbiosName> {
+    let text = req.workgroup.as_deref().unwrap_or(DEFAULT_WORKGROUP);
+    NetbiosName::new(text, 0).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn pacing(req: &Request) -> Pacing {
+    Pacing {
+        rate: 250,
+        retries: 1,
+        timeout: req.timeout,
+        progress: false,
+    }
+}
+
+/// The view from the LAN alone.
+pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
+    if req.workgroups {
+        let masters = members(NetbiosName::MSBROWSE, req, global).await?;
+        let swept = scan::sweep(masters, pacing(req), global).await?;
+        let (hosts, _) = swept.scan.results();
+        let mut workgroups: Vec<WorkgroupLine> = hosts
+            .iter()
+            .filter_map(|h| {
+                let wg = h
+                    .names
+                    .iter()
+                    .find(|n| !n.group && n.suffix == suffix::LOCAL_MASTER)?;
+                Some(WorkgroupLine {
+                    name: wg.name.clone(),
+                    master: h.name.clone(),
+                    address: Some(h.address),
+                })
+            })
+            .collect();
+        workgroups.sort_by(|a, b| a.name.cmp(&b.name));
+        workgroups.dedup_by(|a, b| a.name == b.name);
+        return Ok(View {
+            source: "lan",
+            workgroup: None,
+            master: None,
+            backups: Vec::new(),
+            machines: Vec::new(),
+            workgroups,
+        });
+    }
+    let wg = workgroup_name(req)?;
+    let wg_text = base_text(&wg);
+    let master = members(wg.with_suffix(suffix::LOCAL_MASTER), req, global)
+        .await?
+        .into_iter()
+        .next();
+    let backups = match master {
+        Some(_) => backup_list(wg, req, global).await?,
+        None => Vec::new(),
+    };
+    let mut addrs = members(wg.with_suffix(suffix::WORKSTATION), req, global).await?;
+    addrs.extend(master);
+    addrs.sort();
+    addrs.dedup();
+    let swept = scan::sweep(addrs, pacing(req), global).await?;
+    let (hosts, _) = swept.scan.results();
+    let mut machines: Vec<Machine> = hosts
+        .iter()
+        .filter_map(|h| machine_from_status(h, &wg_text))
+        .collect();
+    machines.sort_by_key(|m| m.name.to_uppercase());
+    let master = master.map(|address| MasterLine {
+        name: hosts
+            .iter()
+            .find(|h| h.address == address)
+            .and_then(|h| h.name.clone()),
+        address,
+    });
+    Ok(View {
+        source: "lan",
+        workgroup: Some(wg_text),
+        master,
+        backups,
+        machines,
+        workgroups: Vec::new(),
+    })
+}
+
+/// Runs `nbt view`.
+pub async fn run(req: &Request, global: &Global) -> anyhow::Result<Found> {
+    // The local daemon, when one answers, says which workgroup is ours.
+    let ours = match req.source {
+        Source::Lan => None,
+        Source::Auto => nbtd::control::query_status(&req.control_socket).ok(),
+        Source::Daemon => Some(nbtd::control::query_status(&req.control_socket)?),
+    }
+    .map(|s| s.workgroup);
+    if req.source == Source::Daemon {
+        anyhow::bail!(
+            "nbtd does not serve its browse list on the control socket yet; use --lan to ask the LAN"
+        );
+    }
+    let mut req = req.clone();
+    if req.workgroup.is_none() {
+        req.workgroup = ours;
+    }
+    let view = from_lan(&req, global).await?;
+    print(&view, global)
+}
+
+/// Prints a view as text or JSON; says whether anything was listed.
+pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
+    let found = !view.machines.is_empty() || !view.workgroups.is_empty();
+    if global.json {
+        print_json(view)?;
+        return Ok(if found { Found::Yes } else { Found::No });
+    }
+    if let Some(wg) = &view.workgroup {
+        for l in machines_table(&view.machines) {
+            println!("{l}");
+        }
+        let master = view.master.as_ref().map_or_else(
+            || "no master answered".to_owned(),
+            |m| match &m.name {
+                Some(n) => format!("master {n} ({})", m.address),
+                None => format!("master at {}", m.address),
+            },
+        );
+        let backups = if view.backups.is_empty() {
+            String::new()
+        } else {
+            format!(", backups {}", view.backups.join(" "))
+        };
+        eprintln!(
+            "nbt: {} machines in {wg}, {master}{backups} (from the {})",
+            view.machines.len(),
+            if view.source == "daemon" {
+                "local nbtd"
+            } else {
+                "LAN"
+            }
+        );
+    } else {
+        for l in workgroups_table(&view.workgroups) {
+            println!("{l}");
+        }
+        eprintln!(
+            "nbt: {} workgroups (from the {})",
+            view.workgroups.len(),
+            if view.source == "daemon" {
+                "local nbtd"
+            } else {
+                "LAN"
+            }
+        );
+    }
+    Ok(if found { Found::Yes } else { Found::No })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::NameEntry;
+
+    fn entry(name: &str, suffix: u8, group: bool) -> NameEntry {
+        NameEntry {
+            name: name.into(),
+            suffix,
+            netbios_name: format!("{name}<{suffix:02x}>"),
+            group,
+            node_type: "B",
+            flags: vec!["ACTIVE"],
+        }
+    }
+
+    #[test]
+    fn machines_from_node_status() {
+        let h = HostLine {
+            address: Ipv4Addr::new(198, 18, 0, 1),
+            name: Some("ALPHA".into()),
+            workgroup: Some("LABWG".into()),
+            mac: "00:00:00:00:00:00".into(),
+            names: vec![
+                entry("ALPHA", 0x00, false),
+                entry("ALPHA", 0x20, false),
+                entry("LABWG", 0x00, true),
+                entry("LABWG", 0x1D, false),
+            ],
+        };
+        let m = machine_from_status(&h, "labwg").unwrap();
+        assert_eq!(m.kind, "server, master browser");
+        assert_eq!(m.address, Some(Ipv4Addr::new(198, 18, 0, 1)));
+        let table = machines_table(&[m]);
+        assert_eq!(table[0], "NAME   TYPE                    COMMENT  ADDRESS");
+        assert_eq!(
+            table[1],
+            "ALPHA  server, master browser  -        198.18.0.1"
+        );
+    }
+}
