@@ -33,7 +33,48 @@ pub mod ntstatus {
     pub const NOT_SUPPORTED: u32 = 0xC000_00BB;
     /// STATUS_BAD_NETWORK_NAME: no such share.
     pub const BAD_NETWORK_NAME: u32 = 0xC000_00CC;
+    /// STATUS_BUFFER_OVERFLOW: a warning; the reply holds part of what there is.
+    pub const BUFFER_OVERFLOW: u32 = 0x8000_0005;
+    /// STATUS_MORE_PROCESSING_REQUIRED: an extended-security session setup goes on.
+    pub const MORE_PROCESSING_REQUIRED: u32 = 0xC000_0016;
+    /// STATUS_ACCESS_DENIED.
+    pub const ACCESS_DENIED: u32 = 0xC000_0022;
+    /// STATUS_LOGON_FAILURE: the account or password is refused.
+    pub const LOGON_FAILURE: u32 = 0xC000_006D;
+    /// STATUS_ACCOUNT_RESTRICTION: the account may not log on this way (e.g. without password).
+    pub const ACCOUNT_RESTRICTION: u32 = 0xC000_006E;
+    /// STATUS_ACCOUNT_DISABLED: the account (e.g. the guest account) is disabled.
+    pub const ACCOUNT_DISABLED: u32 = 0xC000_0072;
+    /// STATUS_NETWORK_ACCESS_DENIED.
+    pub const NETWORK_ACCESS_DENIED: u32 = 0xC000_00CA;
+
+    /// The name of a status this module knows, e.g. `STATUS_ACCESS_DENIED`.
+    pub fn name(status: u32) -> Option<&'static str> {
+        Some(match status {
+            SUCCESS => "STATUS_SUCCESS",
+            SMB_BAD_TID => "STATUS_SMB_BAD_TID",
+            SMB_BAD_UID => "STATUS_SMB_BAD_UID",
+            INVALID_PARAMETER => "STATUS_INVALID_PARAMETER",
+            BUFFER_TOO_SMALL => "STATUS_BUFFER_TOO_SMALL",
+            OBJECT_NAME_NOT_FOUND => "STATUS_OBJECT_NAME_NOT_FOUND",
+            INSUFFICIENT_RESOURCES => "STATUS_INSUFFICIENT_RESOURCES",
+            NOT_SUPPORTED => "STATUS_NOT_SUPPORTED",
+            BAD_NETWORK_NAME => "STATUS_BAD_NETWORK_NAME",
+            BUFFER_OVERFLOW => "STATUS_BUFFER_OVERFLOW",
+            MORE_PROCESSING_REQUIRED => "STATUS_MORE_PROCESSING_REQUIRED",
+            ACCESS_DENIED => "STATUS_ACCESS_DENIED",
+            LOGON_FAILURE => "STATUS_LOGON_FAILURE",
+            ACCOUNT_RESTRICTION => "STATUS_ACCOUNT_RESTRICTION",
+            ACCOUNT_DISABLED => "STATUS_ACCOUNT_DISABLED",
+            NETWORK_ACCESS_DENIED => "STATUS_NETWORK_ACCESS_DENIED",
+            _ => return None,
+        })
+    }
 }
+
+/// The dialects a listing client offers, in its order: the two names of NT LM 0.12 that
+/// smbclient sends on its SMB1-only reconnect (rap-smb1.md §3).
+pub const CLIENT_DIALECTS: [&[u8]; 2] = [b"NT LANMAN 1.0", DIALECT_NT_LM_012];
 
 /// The dialect nbtd speaks.
 pub const DIALECT_NT_LM_012: &[u8] = b"NT LM 0.12";
@@ -454,6 +495,66 @@ impl SessionSetupRequest {
         })
     }
 
+    /// The request as a message with this header: the 13-word form, its password fields as
+    /// zero bytes of the declared lengths (a listing client logs on anonymously, with none),
+    /// then the strings, following the header's Flags2. The extended-security form cannot be
+    /// written: its blob is not kept.
+    pub fn to_message(
+        &self,
+        header: SmbHeader,
+        strings: &SessionSetupStrings,
+    ) -> Result<SmbMessage, EmitError> {
+        let SessionSetupRequest::Nt1 {
+            andx_command,
+            max_buffer_size,
+            max_mpx_count,
+            vc_number,
+            session_key,
+            oem_password_len,
+            unicode_password_len,
+            capabilities,
+        } = *self
+        else {
+            return Err(EmitError::FieldTooLarge {
+                field: "WordCount",
+                why: "only the 13-word (NT LM 0.12) session setup is written",
+            });
+        };
+        let mut w = vec![andx_command, 0, 0, 0];
+        for v in [max_buffer_size, max_mpx_count, vc_number] {
+            w.extend_from_slice(&v.to_le_bytes());
+        }
+        w.extend_from_slice(&session_key.to_le_bytes());
+        w.extend_from_slice(&oem_password_len.to_le_bytes());
+        w.extend_from_slice(&unicode_password_len.to_le_bytes());
+        w.extend_from_slice(&[0; 4]);
+        w.extend_from_slice(&capabilities.bits().to_le_bytes());
+        let at = super::byte_block_offset(w.len());
+        let u = header.is_unicode();
+        let passwords = usize::from(oem_password_len) + usize::from(unicode_password_len);
+        let mut bytes = vec![0; passwords];
+        for s in [
+            &strings.account,
+            &strings.primary_domain,
+            &strings.native_os,
+            &strings.native_lanman,
+        ] {
+            put_string(&mut bytes, at, s, u, true);
+        }
+        if bytes.len() > usize::from(u16::MAX) {
+            return Err(EmitError::FieldTooLarge {
+                field: "ByteCount",
+                why: "the byte block holds at most 65535 bytes",
+            });
+        }
+        Ok(SmbMessage {
+            header,
+            words: w,
+            bytes,
+            trailing: Vec::new(),
+        })
+    }
+
     /// MaxBufferSize: the largest SMB message the client accepts.
     pub fn max_buffer_size(&self) -> u16 {
         match self {
@@ -465,6 +566,20 @@ impl SessionSetupRequest {
             } => *max_buffer_size,
         }
     }
+}
+
+/// The strings of a SESSION_SETUP_ANDX request (MS-CIFS 2.2.4.53.1): empty account and domain
+/// for an anonymous logon.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct SessionSetupStrings {
+    /// AccountName.
+    pub account: String,
+    /// PrimaryDomain.
+    pub primary_domain: String,
+    /// NativeOS.
+    pub native_os: String,
+    /// NativeLanMan.
+    pub native_lanman: String,
 }
 
 /// The SESSION_SETUP_ANDX response without extended security (MS-CIFS 2.2.4.53.2):
@@ -559,6 +674,35 @@ impl TreeConnectRequest {
             password,
             path,
             service,
+        })
+    }
+
+    /// The request as a message with this header: the path follows the header's Flags2,
+    /// the service is ASCII.
+    pub fn to_message(&self, header: SmbHeader) -> Result<SmbMessage, EmitError> {
+        let pw_len = u16::try_from(self.password.len()).map_err(|_| EmitError::FieldTooLarge {
+            field: "PasswordLength",
+            why: "at most 65535 bytes",
+        })?;
+        let mut words = andx_none().to_vec();
+        words.extend_from_slice(&self.flags.bits().to_le_bytes());
+        words.extend_from_slice(&pw_len.to_le_bytes());
+        let at = super::byte_block_offset(words.len());
+        let mut bytes = self.password.clone();
+        put_string(&mut bytes, at, &self.path, header.is_unicode(), true);
+        bytes.extend(self.service.iter().copied().take_while(|&b| b != 0));
+        bytes.push(0);
+        if bytes.len() > usize::from(u16::MAX) {
+            return Err(EmitError::FieldTooLarge {
+                field: "ByteCount",
+                why: "the byte block holds at most 65535 bytes",
+            });
+        }
+        Ok(SmbMessage {
+            header,
+            words,
+            bytes,
+            trailing: Vec::new(),
         })
     }
 

@@ -208,3 +208,78 @@ fn negotiate_response_round_trip_and_limits() {
     assert_eq!(none.word(0), Some(NO_DIALECT));
     assert!(NegotiateResponse::parse(&none).is_err());
 }
+
+#[test]
+fn client_requests_rebuild_smbclients_bytes() {
+    // The anonymous session setup and the IPC$ tree connect, written from their fields, are
+    // smbclient's messages byte for byte.
+    let (_, m) = msg(SESSSETUP_REQUEST);
+    let req = SessionSetupRequest::parse(&m).unwrap();
+    let strings = SessionSetupStrings {
+        account: "root".into(),
+        primary_domain: "LABWG".into(),
+        native_os: "Unix".into(),
+        native_lanman: "Samba".into(),
+    };
+    assert_eq!(req.to_message(m.header, &strings).unwrap(), m);
+    let ext = SessionSetupRequest::ExtendedSecurity {
+        max_buffer_size: 1,
+        security_blob_len: 0,
+    };
+    assert!(ext.to_message(m.header, &strings).is_err());
+    // ASCII strings without pad when Flags2 has no UNICODE; passwords as zeros.
+    let mut h = m.header;
+    h.flags2.remove(crate::wire::smb::SmbFlags2::UNICODE);
+    let SessionSetupRequest::Nt1 {
+        andx_command,
+        max_buffer_size,
+        max_mpx_count,
+        vc_number,
+        session_key,
+        capabilities,
+        ..
+    } = req
+    else {
+        unreachable!()
+    };
+    let with_pw = SessionSetupRequest::Nt1 {
+        andx_command,
+        max_buffer_size,
+        max_mpx_count,
+        vc_number,
+        session_key,
+        oem_password_len: 1,
+        unicode_password_len: 0,
+        capabilities,
+    };
+    let a = with_pw
+        .to_message(h, &SessionSetupStrings::default())
+        .unwrap();
+    assert_eq!(a.bytes, b"\0\0\0\0\0");
+    assert_eq!(SessionSetupRequest::parse(&a).unwrap(), with_pw);
+
+    let (_, m) = msg(TCON_REQUEST);
+    let t = TreeConnectRequest::parse(&m).unwrap();
+    assert_eq!(t.to_message(m.header).unwrap(), m);
+    let mut h = m.header;
+    h.flags2.remove(crate::wire::smb::SmbFlags2::UNICODE);
+    let a = t.to_message(h).unwrap();
+    assert_eq!(a.bytes, b"\0\\\\198.18.0.2\\IPC$\0?????\0");
+    assert_eq!(TreeConnectRequest::parse(&a).unwrap(), t);
+}
+
+#[test]
+fn status_names() {
+    assert_eq!(
+        ntstatus::name(ntstatus::ACCESS_DENIED),
+        Some("STATUS_ACCESS_DENIED")
+    );
+    assert_eq!(ntstatus::name(0xC000_0001), None);
+    assert_eq!(
+        NegotiateRequest::parse(&msg(NEGPROT_REQUEST).1)
+            .unwrap()
+            .dialects,
+        CLIENT_DIALECTS.map(<[u8]>::to_vec),
+        "smbclient's dialects on its SMB1-only reconnect"
+    );
+}
