@@ -1,6 +1,7 @@
 //! The SMB1 listing server of the session service (TCP 139): just enough NetBIOS session
 //! service, SMB1 and RAP for `smbclient -L`, `smbtree` and `net view` to list our shares, the
-//! servers of a workgroup and the workgroups (rap-smb1.md, session-service.md).
+//! servers of a workgroup and the workgroups (rap-smb1.md, session-service.md). Its
+//! counterpart, the client that asks such a server, is [`client::ListingClient`].
 //!
 //! One [`SmbListingServer`] serves one TCP connection. The driver reads whole NBSS frames
 //! (checking each header with [`SmbListingServer::check_header`] before reading the rest),
@@ -43,6 +44,7 @@ use crate::wire::ssn::{
     SessionPacketType,
 };
 
+pub mod client;
 pub mod listing;
 mod reply;
 
