@@ -48,7 +48,7 @@ def rap_params(smb):
 
 def main():
     seeds = {t: set() for t in ["names", "name_service", "datagram", "session", "smb", "browser",
-                                "rap", "smb_server"]}
+                                "rap", "smb_server", "smb_client"]}
     tcp = {}
     for f in sorted(os.listdir(VECTORS)):
         for fr in frames(os.path.join(VECTORS, f)):
@@ -85,6 +85,11 @@ def main():
             seeds["smb_server"].add(bytes([0]) + b"".join(nb))
             for mode in (3, 7):
                 seeds["smb_server"].add(bytes([mode]) + b"".join(nb[4:]))
+        if sport == 139:
+            # smb_client input: a mode byte, then the server's frames (roundtrip::smb_client).
+            # Mode 1 patches our MIDs in, so the replies reach the listing; mode 3 lists shares.
+            for mode in (0, 1, 3):
+                seeds["smb_client"].add(bytes([mode]) + b"".join(nb))
     for t, items in seeds.items():
         d = os.path.join(HERE, "corpus", t)
         os.makedirs(d, exist_ok=True)

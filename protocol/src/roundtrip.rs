@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use crate::engine::Rng;
+use crate::engine::session::client::{ClientConfig, ListingClient, Outcome, Progress};
 use crate::engine::session::{
     Connection, ListedServer, ListedWorkgroup, ListingSource, Reply, SessionConfig, Share,
     SmbListingServer,
@@ -380,13 +381,7 @@ pub fn smb_server(data: &[u8]) {
         0xFFFF
     };
     while !rest.is_empty() {
-        let len = match SessionHeader::parse(rest) {
-            Ok(h) => h.frame_len().min(rest.len()),
-            Err(_) => rest.len().min(4),
-        };
-        let (frame, next) = rest.split_at(len);
-        rest = next;
-        let mut frame = frame.to_vec();
+        let mut frame = next_frame(&mut rest).to_vec();
         if patch && frame.len() >= 4 + 32 && frame[4..8] == *b"\xFFSMB" {
             if let Some(u) = uid {
                 frame[4 + 28..4 + 30].copy_from_slice(&u.to_le_bytes());
@@ -404,5 +399,82 @@ pub fn smb_server(data: &[u8]) {
         if r.close.is_some() {
             assert!(server.is_closed());
         }
+    }
+}
+
+/// Splits the next NBSS frame off `rest`: as long as its header says, or what is left.
+fn next_frame<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
+    let len = match SessionHeader::parse(rest) {
+        Ok(h) => h.frame_len().min(rest.len()),
+        Err(_) => rest.len().min(4),
+    };
+    let (frame, next) = rest.split_at(len);
+    *rest = next;
+    frame
+}
+
+/// The SMB1 listing client: arbitrary server frames never make it panic; every frame it sends
+/// is an SMB request that parses; after an error it is closed and stays closed.
+///
+/// Input: a mode byte, then the server's NBSS frames back to back (the last is fed as far as the
+/// input goes). Mode bit 0: write the MID of our last request into every SMB reply fed, so that
+/// replies reach the readers behind the MID check. Once connected, the client lists the servers
+/// (mode bit 1: the shares), then disconnects.
+pub fn smb_client(data: &[u8]) {
+    let mode = data.first().copied().unwrap_or(0);
+    let mut rest = data.get(1..).unwrap_or_default();
+    let name = |s: &str, sfx: u8| NetbiosName::new(s, sfx).unwrap_or(NetbiosName::WILDCARD);
+    let config = ClientConfig::new(name("FUZZ", 0x20), name("NBT", 0), "FUZZ");
+    let mut client = ListingClient::new(config);
+    let mut last = client
+        .session_request()
+        .expect("the first SESSION REQUEST is written");
+    let mut listed = false;
+    while !rest.is_empty() {
+        let mut frame = next_frame(&mut rest).to_vec();
+        let mid = last.get(4 + 30..4 + 32).map(<[u8]>::to_vec);
+        if mode & 1 != 0 && frame.len() >= 4 + 32 && frame[4..8] == *b"\xFFSMB" {
+            if let Some(mid) = mid {
+                frame[4 + 30..4 + 32].copy_from_slice(&mid);
+            }
+        }
+        let was_closed = client.is_closed();
+        let r = client.handle_frame(&frame);
+        if was_closed {
+            assert!(r.is_err(), "a closed client reads nothing");
+        }
+        let next = match r {
+            Err(_) => {
+                assert!(client.is_closed(), "an error closes the client");
+                continue;
+            }
+            Ok(Progress::Wait) => continue,
+            Ok(Progress::Send(f)) => Ok(f),
+            Ok(Progress::Done(Outcome::Disconnected)) => {
+                assert!(client.is_closed());
+                continue;
+            }
+            Ok(Progress::Done(_)) if listed => client.disconnect(),
+            Ok(Progress::Done(_)) => {
+                listed = true;
+                if mode & 2 != 0 {
+                    client.list_shares()
+                } else {
+                    client.list_servers(ServerType::ALL, fuzz_name("FUZZWG"))
+                }
+            }
+        };
+        let next = next.expect("a ready client writes its request");
+        let p = again("client frame", SessionPacket::parse(&next));
+        let SessionPacket::SessionMessage(b) = p else {
+            panic!("the client sent {p:?} after the session request")
+        };
+        let m = again("client SMB request", SmbMessage::parse(&b));
+        assert!(!m.header.is_reply(), "a request has REPLY clear");
+        if m.header.command == command::TRANSACTION {
+            let t = again("client TRANSACTION", TransactionRequest::parse(&b));
+            again("client RAP call", RapRequest::parse(&t.parameters));
+        }
+        last = next;
     }
 }

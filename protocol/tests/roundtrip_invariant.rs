@@ -44,6 +44,11 @@ fn seeds() -> Vec<(Check, Vec<u8>)> {
                         client_frames(mode, &c.to_server, skip),
                     ));
                 }
+                for mode in [0u8, 1, 3] {
+                    let mut input = vec![mode];
+                    input.extend_from_slice(&c.to_client);
+                    v.push((roundtrip::smb_client, input));
+                }
                 for s in [c.to_server, c.to_client] {
                     let mut i = 0;
                     while i + 4 <= s.len() {
@@ -160,5 +165,6 @@ proptest! {
         roundtrip::browser(&b);
         roundtrip::rap(&b);
         roundtrip::smb_server(&b);
+        roundtrip::smb_client(&b);
     }
 }
