@@ -7,7 +7,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use nbtd::protocol::wire::Emit;
 use nbtd::protocol::wire::ns::{NameServicePacket, NbAddress, PacketKind, Rcode};
 use nbtd::protocol::{NetbiosName, ScopedName};
@@ -625,6 +625,38 @@ pub async fn resolve(
         }
     }
     Ok(first)
+}
+
+/// The address of a host given as an IPv4 address or as a NetBIOS name (resolved by broadcast),
+/// with the name it was resolved from; `None` (after saying so on stderr) when no one answered
+/// for the name.
+pub async fn resolve_host(
+    host: &str,
+    choice: &IfaceChoice,
+    global: &Global,
+) -> anyhow::Result<Option<(Ipv4Addr, Option<ScopedName>)>> {
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok(Some((ip, None)));
+    }
+    if host.contains(':') {
+        bail!("{host:?}: NetBIOS runs over IPv4 only; give an IPv4 address");
+    }
+    if host.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        bail!("{host:?} is not an IPv4 address: write four numbers 0-255, e.g. 192.168.1.10");
+    }
+    let name = parse_name(host)?;
+    match resolve(host, choice, global).await? {
+        Some(ip) => {
+            if global.verbose {
+                eprintln!("nbt: {name} is at {ip}");
+            }
+            Ok(Some((ip, Some(name))))
+        }
+        None => {
+            eprintln!("nbt: no answer for {name} by broadcast; give the host's IP address instead");
+            Ok(None)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use anyhow::bail;
 use nbtd::protocol::wire::Emit;
 use nbtd::protocol::wire::ns::{NameServicePacket, NodeStatus, PacketKind, Rcode};
 use nbtd::protocol::{NetbiosName, ScopedName};
@@ -144,38 +143,11 @@ pub async fn ask(
 
 /// Runs `nbt status`.
 pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
-    let (host, resolved_from) = match req.host.parse::<Ipv4Addr>() {
-        Ok(ip) => (ip, None),
-        Err(_) => {
-            if req.host.contains(':') {
-                bail!(
-                    "{:?}: NetBIOS runs over IPv4 only; give an IPv4 address",
-                    req.host
-                );
-            }
-            if req.host.chars().all(|c| c.is_ascii_digit() || c == '.') {
-                bail!(
-                    "{:?} is not an IPv4 address: write four numbers 0-255, e.g. 192.168.1.10",
-                    req.host
-                );
-            }
-            let name = lookup::parse_name(&req.host)?;
-            match lookup::resolve(&req.host, &req.ifaces, global).await? {
-                Some(ip) => {
-                    if global.verbose {
-                        eprintln!("nbt: {name} is at {ip}");
-                    }
-                    (ip, Some(name.to_string()))
-                }
-                None => {
-                    eprintln!(
-                        "nbt: no answer for {name} by broadcast; give the host's IP address instead"
-                    );
-                    return Ok(Found::No);
-                }
-            }
-        }
+    let Some((host, resolved_from)) = lookup::resolve_host(&req.host, &req.ifaces, global).await?
+    else {
+        return Ok(Found::No);
     };
+    let resolved_from = resolved_from.map(|n| n.to_string());
     let (got, ignored) = ask(host, req.timeout, req.retries, global).await?;
     if global.verbose {
         if let Some(s) = ignored.summary() {
