@@ -1,4 +1,5 @@
-//! `nbt`: NetBIOS lookups, node status and subnet scans from the command line.
+//! `nbt`: NetBIOS lookups, node status, subnet scans, share and browse lists from the command
+//! line.
 //!
 //! Exit status: 0 when something was found, 1 when nothing was (no answer, or a negative
 //! answer), 2 for usage and other errors.
@@ -11,6 +12,8 @@ mod exchange;
 mod lookup;
 mod pace;
 mod scan;
+mod shares;
+mod smb;
 mod status;
 mod view;
 
@@ -27,7 +30,7 @@ use common::{Found, Global, parse_duration};
 #[command(
     name = "nbt",
     version,
-    about = "NetBIOS name lookups, node status and subnet scans",
+    about = "NetBIOS name lookups, node status, subnet scans, shares and browse lists",
     after_help = "Exit status: 0 found, 1 not found (no answer or a negative answer), 2 error."
 )]
 struct Cli {
@@ -59,6 +62,8 @@ enum Command {
     Status(StatusArgs),
     /// Ask every address of a range for its node status.
     Scan(ScanArgs),
+    /// List a host's shares over SMB1 on TCP 139 (like `smbclient -L HOST -N`).
+    Shares(SharesArgs),
     /// List a workgroup's machines, or the workgroups with their masters (like `net view`).
     View(ViewArgs),
     /// Show the local nbtd's state: names per interface and their state, and counters.
@@ -89,6 +94,20 @@ struct ViewArgs {
     /// UDP port of the datagram service (GetBackupListRequest).
     #[arg(long, default_value_t = 138, value_name = "PORT")]
     datagram_port: u16,
+}
+
+#[derive(Debug, Args)]
+struct SharesArgs {
+    /// The host: an IPv4 address, or a NetBIOS name to look up by broadcast first.
+    host: String,
+    #[command(flatten)]
+    iface: IfaceArgs,
+    /// How long the connection and each reply may take, e.g. 5, 5s or 800ms.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
+    timeout: Duration,
+    /// TCP port of the session service.
+    #[arg(long, default_value_t = 139, value_name = "PORT")]
+    session_port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -202,6 +221,18 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                     ifaces: a.iface.into(),
                     timeout: a.timeout,
                     retries: a.retries,
+                },
+                global,
+            )
+            .await
+        }
+        Command::Shares(a) => {
+            shares::run(
+                shares::Request {
+                    host: a.host,
+                    ifaces: a.iface.into(),
+                    timeout: a.timeout,
+                    session_port: a.session_port,
                 },
                 global,
             )

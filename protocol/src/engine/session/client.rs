@@ -191,7 +191,8 @@ pub fn rap_status_meaning(status: u16) -> &'static str {
     }
 }
 
-fn negative_meaning(code: NegativeResponseCode) -> String {
+/// What a NEGATIVE SESSION RESPONSE's ERROR_CODE means, in words, with the code.
+pub fn negative_meaning(code: NegativeResponseCode) -> String {
     let words = match code {
         NegativeResponseCode::NotListeningOnCalledName => "not listening on the called name",
         NegativeResponseCode::NotListeningForCallingName => "not listening for the calling name",
@@ -573,6 +574,12 @@ impl ListingClient {
     /// Whether the client is closed (after an error or the logoff).
     pub fn is_closed(&self) -> bool {
         matches!(self.phase, Phase::Closed)
+    }
+
+    /// The reply awaited, in words (e.g. `NEGOTIATE response`), for a driver's message about a
+    /// timeout or a closed connection.
+    pub fn awaiting(&self) -> &'static str {
+        self.phase.awaiting().0
     }
 
     /// Longest frame accepted: the NBSS header and MaxBufferSize.
