@@ -1,5 +1,6 @@
 //! Shared helpers of the end-to-end tests: a LAN of network namespaces with Samba peers
-//! ([`netns`]), a scripted name service peer on loopback ([`fake_peer`]), and the skip rules.
+//! ([`netns`]), a scripted name service peer on loopback ([`fake_peer`]), a reader of
+//! `smbclient -L`'s tables ([`smbclient`]), and the skip rules.
 //!
 //! Each test crate uses only part of this module, hence the `dead_code` allowance.
 
@@ -7,6 +8,7 @@
 
 pub mod fake_peer;
 pub mod netns;
+pub mod smbclient;
 
 /// Whether the tests run under CI (`CI=true`), where a missing prerequisite is a failure.
 pub fn under_ci() -> bool {

@@ -12,7 +12,9 @@
 //! removed by the next one, once its process is gone.
 //!
 //! Samba's nmbd runs in a host with [`Lan::start_nmbd`], on a private smb.conf under the LAN's
-//! temporary directory, in the foreground as a child of the test.
+//! temporary directory, in the foreground as a child of the test. [`Lan::start_smbd`] starts
+//! Samba's smbd next to it on the same smb.conf: SMB1 on TCP 139 only, anonymous (guest)
+//! listing allowed, one guest share `[pub]`.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -47,7 +49,7 @@ pub fn check_prerequisites(programs: &[&str]) -> Result<(), String> {
     for p in std::iter::once(&"ip").chain(programs) {
         if find_program(p).is_none() {
             return Err(format!(
-                "{p} is not installed (apt-get install -y iproute2 samba samba-common-bin)"
+                "{p} is not installed (apt-get install -y iproute2 samba samba-common-bin smbclient)"
             ));
         }
     }
@@ -191,7 +193,17 @@ impl NmbdConfig {
     }
 }
 
-/// A private smb.conf whose every directory lies under `dir`.
+/// The guest share every generated smb.conf has, for smbd.
+pub const SHARE: &str = "pub";
+
+/// The comment of [`SHARE`] on a host named `netbios_name`.
+pub fn share_comment(netbios_name: &str) -> String {
+    format!("nbtd test share on {netbios_name}")
+}
+
+/// A private smb.conf whose every directory lies under `dir`. It serves nmbd, and smbd too:
+/// SMB1 (NT1) on TCP 139 only, guests may list, and the guest share [`SHARE`] (after the
+/// lab's `nmbd-host.sh`).
 pub fn smb_conf(dir: &Path, c: &NmbdConfig) -> String {
     let d = dir.display();
     let mut s = format!(
@@ -212,6 +224,11 @@ pub fn smb_conf(dir: &Path, c: &NmbdConfig) -> String {
          \x20 load printers = no\n\
          \x20 printcap name = /dev/null\n\
          \x20 disable spoolss = yes\n\
+         \x20 printing = bsd\n\
+         \x20 smb ports = 139\n\
+         \x20 server min protocol = NT1\n\
+         \x20 map to guest = bad user\n\
+         \x20 restrict anonymous = 0\n\
          \x20 lock directory = {d}/lock\n\
          \x20 state directory = {d}/state\n\
          \x20 cache directory = {d}/cache\n\
@@ -231,13 +248,18 @@ pub fn smb_conf(dir: &Path, c: &NmbdConfig) -> String {
     for o in &c.options {
         let _ = writeln!(s, "  {o}");
     }
+    let _ = write!(
+        s,
+        "\n[{SHARE}]\n  path = {d}/share\n  read only = yes\n  guest ok = yes\n  comment = {}\n",
+        share_comment(&c.netbios_name)
+    );
     s
 }
 
 /// Creates the directories an smb.conf from [`smb_conf`] names.
 fn make_samba_dirs(dir: &Path) -> std::io::Result<()> {
     for sub in [
-        "lock", "state", "cache", "private", "pid", "ncalrpc", "binddns", "log",
+        "lock", "state", "cache", "private", "pid", "ncalrpc", "binddns", "log", "share",
     ] {
         fs::create_dir_all(dir.join(sub))?;
     }
@@ -254,6 +276,19 @@ pub struct Nmbd {
     /// Its smb.conf.
     pub conf: PathBuf,
     /// Its directory (logs in `log/`, stdout and stderr in `nmbd.out`).
+    pub dir: PathBuf,
+}
+
+/// A running smbd.
+#[derive(Debug, Clone)]
+pub struct Smbd {
+    /// The host it runs in.
+    pub host: usize,
+    /// Its process ID.
+    pub pid: u32,
+    /// Its smb.conf (shared with the host's nmbd).
+    pub conf: PathBuf,
+    /// Its directory (logs in `log/`, stdout and stderr in `smbd.out`).
     pub dir: PathBuf,
 }
 
@@ -426,13 +461,23 @@ impl Lan {
         pid
     }
 
+    /// Host `i`'s directory and smb.conf for `config`, created; an identical file is left
+    /// alone, so that starting smbd next to a running nmbd does not make it reload.
+    fn host_conf(&self, i: usize, config: &NmbdConfig) -> (PathBuf, PathBuf) {
+        let dir = self.dir.join(format!("h{i}"));
+        make_samba_dirs(&dir).expect("create Samba's directories");
+        let conf = dir.join("smb.conf");
+        let text = smb_conf(&dir, config);
+        if fs::read_to_string(&conf).ok().as_deref() != Some(text.as_str()) {
+            fs::write(&conf, text).expect("write smb.conf");
+        }
+        (dir, conf)
+    }
+
     /// Starts Samba's nmbd in host `i` on a generated smb.conf, in the foreground. Its names
     /// are usable after about 4 s: see [`Lan::wait_for_name`].
     pub fn start_nmbd(&self, i: usize, config: &NmbdConfig) -> Nmbd {
-        let dir = self.dir.join(format!("h{i}"));
-        make_samba_dirs(&dir).expect("create nmbd's directories");
-        let conf = dir.join("smb.conf");
-        fs::write(&conf, smb_conf(&dir, config)).expect("write smb.conf");
+        let (dir, conf) = self.host_conf(i, config);
         let conf_s = conf.to_str().expect("UTF-8 path");
         let log_s = format!("{}/log", dir.display());
         let pid = self.spawn(
@@ -454,6 +499,57 @@ impl Lan {
             conf,
             dir,
         }
+    }
+
+    /// Starts Samba's smbd in host `i`, in the foreground, on the same generated smb.conf as
+    /// [`Lan::start_nmbd`] writes for the same `config`. It listens on TCP 139 within a second
+    /// or two: see [`Lan::wait_for_listener`].
+    pub fn start_smbd(&self, i: usize, config: &NmbdConfig) -> Smbd {
+        let (dir, conf) = self.host_conf(i, config);
+        let conf_s = conf.to_str().expect("UTF-8 path");
+        let log_s = format!("{}/log", dir.display());
+        let pid = self.spawn(
+            i,
+            "smbd",
+            &[
+                "--foreground",
+                "--no-process-group",
+                "-s",
+                conf_s,
+                "-l",
+                &log_s,
+            ],
+            &format!("h{i}/smbd.out"),
+        );
+        Smbd {
+            host: i,
+            pid,
+            conf,
+            dir,
+        }
+    }
+
+    /// Polls host `i`'s TCP sockets (its `/proc/net/tcp`) until one listens on `port`, for at
+    /// most `timeout`.
+    pub fn wait_for_listener(&self, i: usize, port: u16, timeout: Duration) -> Result<(), String> {
+        let until = Instant::now() + timeout;
+        // Lines: `sl local_address rem_address st ...`, addresses as HEX:PORT; 0A is LISTEN.
+        let want = format!(":{port:04X}");
+        while Instant::now() < until {
+            let out = self.run(i, "cat", &["/proc/net/tcp"]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            let listening = text.lines().skip(1).any(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                f.len() > 3 && f[1].ends_with(&want) && f[3] == "0A"
+            });
+            if listening {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(200));
+        }
+        Err(format!(
+            "nothing listened on TCP {port} in host {i} within {timeout:?}"
+        ))
     }
 
     /// An smb.conf for Samba's client tools (nmblookup) in the LAN, created once.

@@ -91,8 +91,8 @@ impl SmbError {
 
     /// What happened and what to do, for the user.
     pub fn message(&self) -> String {
-        const SMB1_HINT: &str = "nbt lists over SMB1 (NT LM 0.12) with NetBIOS, which this \
-                                 server does not offer (Samba: server min protocol = NT1)";
+        const SMB1_HINT: &str = "it speaks SMB2 or later only, and nbt lists over SMB1 (NT LM \
+                                 0.12) with NetBIOS (on Samba: server min protocol = NT1)";
         match self {
             SmbError::Refused(a) => format!(
                 "nothing listens on TCP {} at {}: is it an SMB1 server with NetBIOS enabled?",
@@ -122,8 +122,8 @@ impl SmbError {
                 awaiting: "NEGOTIATE response",
                 ..
             } => format!(
-                "{} closed the connection instead of answering our SMB1 NEGOTIATE: it probably \
-                 speaks SMB2 or later only; {SMB1_HINT}",
+                "{} closed the connection instead of answering our SMB1 NEGOTIATE: probably \
+                 {SMB1_HINT}",
                 addr.ip()
             ),
             SmbError::Closed {

@@ -237,7 +237,7 @@ pub enum ClientError {
         error: ParseError,
     },
     /// The server answered with an SMB2 message.
-    #[error("the server answered in SMB2: it does not speak SMB1")]
+    #[error("the server answered our SMB1 request in SMB2")]
     Smb2,
     /// The server accepts none of our dialects (DialectIndex 0xFFFF).
     #[error("the server accepts none of the SMB1 dialects offered (NT LM 0.12)")]
