@@ -94,6 +94,9 @@ struct ViewArgs {
     /// UDP port of the datagram service (GetBackupListRequest).
     #[arg(long, default_value_t = 138, value_name = "PORT")]
     datagram_port: u16,
+    /// TCP port of the session service (the browse list, over SMB1).
+    #[arg(long, default_value_t = 139, value_name = "PORT")]
+    session_port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +254,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                 ifaces: a.iface.into(),
                 timeout: a.timeout,
                 datagram_port: a.datagram_port,
+                session_port: a.session_port,
             };
             view::run(&req, global).await
         }

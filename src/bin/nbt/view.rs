@@ -6,9 +6,13 @@
 //! 2. otherwise the LAN: the workgroup's master is found by a broadcast query for
 //!    `WORKGROUP<1D>` and asked for its backup browsers (GetBackupListRequest); the members are
 //!    found by a broadcast query for `WORKGROUP<00>` and each is asked for its node status, which
-//!    gives its name and its browser role. Workgroups are found through the masters that answer
-//!    for `__MSBROWSE__<01>`. (Server types and comments need the browse list itself, which
-//!    comes over TCP 139 once nbtd serves it.)
+//!    gives its name, its address and its browser role. Then a backup, or the master, is asked
+//!    for the browse list itself over TCP 139 (RAP NetServerEnum2, as `smbclient -L` does): the
+//!    machines with their server types and comments, each with its address when the node status
+//!    sweep saw it. When no browser lists anything there, the machines are those the sweep
+//!    found (`via` says which). Workgroups are found through the masters that answer for
+//!    `__MSBROWSE__<01>`: the first of them that answers NetServerEnum2 for SV_TYPE_DOMAIN_ENUM
+//!    gives the workgroups with their masters, else each master's node status gives its own.
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -24,10 +28,15 @@ use nbtd::protocol::wire::browse::{BrowserFrame, GetBackupListRequest, MAILSLOT_
 use serde::Serialize;
 use tokio::time::Instant;
 
+use nbtd::protocol::engine::session::client::ServerListing;
+use nbtd::protocol::wire::browse::{ServerName, ServerType};
+use nbtd::protocol::wire::rap::records::ServerInfo1;
+
 use crate::common::{Found, Global, base_text, print_json, random_u16, render_table};
 use crate::exchange::{self, IfaceChoice, recv_any};
 use crate::lookup::{self, QueryAnswer, StopAt, Target};
 use crate::scan::{self, HostLine, Pacing};
+use crate::smb::{self, rap_text};
 
 /// The workgroup asked for when none is named and no daemon says which is ours.
 pub const DEFAULT_WORKGROUP: &str = "WORKGROUP";
@@ -60,7 +69,12 @@ pub struct Request {
     pub timeout: Duration,
     /// The datagram service port (138) for GetBackupListRequest.
     pub datagram_port: u16,
+    /// The session service port (139) for the browse list.
+    pub session_port: u16,
 }
+
+/// Most browsers asked for their browse list over TCP 139 before falling back.
+const MAX_BROWSERS_ASKED: usize = 3;
 
 /// One machine of a workgroup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -88,7 +102,7 @@ pub struct WorkgroupLine {
     pub address: Option<Ipv4Addr>,
 }
 
-/// The master of a workgroup.
+/// A browser: the master of a workgroup, or the server whose browse list was read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MasterLine {
     /// Its name, when known.
@@ -102,6 +116,11 @@ pub struct MasterLine {
 pub struct View {
     /// `daemon` or `lan`.
     pub source: &'static str,
+    /// How the list was made on the LAN: `rap` (a browser's browse list, over TCP 139) or
+    /// `node_status` (the hosts that answered).
+    pub via: &'static str,
+    /// The browser whose browse list was read (with `via` = `rap`).
+    pub browser: Option<MasterLine>,
     /// The workgroup listed (absent with `--workgroups`).
     pub workgroup: Option<String>,
     /// Its master, when known.
@@ -140,6 +159,126 @@ fn machine_from_status(h: &HostLine, workgroup: &str) -> Option<Machine> {
         kind: words.join(", "),
         comment: None,
     })
+}
+
+/// What a machine is, in words, from its SV_TYPE bits: server or workstation, then its roles.
+pub fn kind_from_type(t: ServerType) -> String {
+    let mut words = vec![if t.contains(ServerType::SERVER) {
+        "server"
+    } else {
+        "workstation"
+    }];
+    for (bit, word) in [
+        (ServerType::DOMAIN_CTRL, "domain controller"),
+        (ServerType::DOMAIN_MASTER, "domain master browser"),
+        (ServerType::MASTER_BROWSER, "master browser"),
+        (ServerType::BACKUP_BROWSER, "backup browser"),
+    ] {
+        if t.contains(bit) {
+            words.push(word);
+        }
+    }
+    words.join(", ")
+}
+
+/// A machine from a browse list entry; its address when the node status sweep saw it.
+fn machine_from_entry(e: &ServerInfo1, hosts: &[HostLine]) -> Machine {
+    let name = rap_text(e.name.as_bytes());
+    let address = hosts
+        .iter()
+        .find(|h| {
+            h.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(&name))
+        })
+        .map(|h| h.address);
+    Machine {
+        name,
+        address,
+        server_type: Some(e.server_type.bits()),
+        kind: kind_from_type(e.server_type),
+        comment: Some(rap_text(&e.comment)),
+    }
+}
+
+/// A browser as text: `NAME (address)` or the address.
+fn browser_text(b: &MasterLine) -> String {
+    match &b.name {
+        Some(n) => format!("{n} ({})", b.address),
+        None => b.address.to_string(),
+    }
+}
+
+/// Reads a browse list over TCP 139 (RAP NetServerEnum2 for `server_type` in `domain`, continued
+/// as needed): from the first of `browsers` (at most [`MAX_BROWSERS_ASKED`]) that lists
+/// something. The browser that did and its list, or why none did.
+async fn read_browse_list(
+    browsers: &[MasterLine],
+    server_type: ServerType,
+    domain: ServerName,
+    req: &Request,
+    global: &Global,
+) -> Result<(MasterLine, ServerListing), String> {
+    let mut why = Vec::new();
+    for b in browsers.iter().take(MAX_BROWSERS_ASKED) {
+        let target = smb::Target {
+            addr: SocketAddrV4::new(b.address, req.session_port),
+            name: b.name.clone(),
+            label: b.name.clone().unwrap_or_else(|| b.address.to_string()),
+        };
+        let listing = match smb::Session::open(&target, req.timeout, global.verbose).await {
+            Ok(mut s) => {
+                let l = s.servers(server_type, domain).await;
+                s.close().await;
+                l
+            }
+            Err(e) => Err(e),
+        };
+        match listing {
+            Ok(l) if l.servers.is_empty() => {
+                why.push(format!("the browse list of {} is empty", browser_text(b)));
+            }
+            Ok(l) => {
+                if let Some(i) = &l.incomplete {
+                    eprintln!(
+                        "nbt: the browse list of {} is partial: {i}",
+                        browser_text(b)
+                    );
+                }
+                return Ok((b.clone(), l));
+            }
+            Err(e) => why.push(e.message()),
+        }
+    }
+    Err(why.join("; "))
+}
+
+/// The browsers of a sweep in the order to ask them: the backups the master named (other than
+/// the master), then the master.
+fn browsers_to_ask(
+    master: Option<&MasterLine>,
+    backups: &[String],
+    hosts: &[HostLine],
+) -> Vec<MasterLine> {
+    let mut v: Vec<MasterLine> = backups
+        .iter()
+        .filter(|b| {
+            master
+                .and_then(|m| m.name.as_deref())
+                .is_none_or(|m| !m.eq_ignore_ascii_case(b))
+        })
+        .filter_map(|b| {
+            let h = hosts
+                .iter()
+                .find(|h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(b)))?;
+            Some(MasterLine {
+                name: h.name.clone(),
+                address: h.address,
+            })
+        })
+        .collect();
+    v.extend(master.cloned());
+    v
 }
 
 /// The table of machines: name, type, comment, address.
@@ -282,8 +421,70 @@ fn pacing(req: &Request) -> Pacing {
 pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
     if req.workgroups {
         let masters = members(NetbiosName::MSBROWSE, req, global).await?;
-        let swept = scan::sweep(masters, pacing(req), global).await?;
+        let swept = scan::sweep(masters.clone(), pacing(req), global).await?;
         let (hosts, _) = swept.scan.results();
+        let browsers: Vec<MasterLine> = masters
+            .iter()
+            .map(|&address| MasterLine {
+                name: hosts
+                    .iter()
+                    .find(|h| h.address == address)
+                    .and_then(|h| h.name.clone()),
+                address,
+            })
+            .collect();
+        let listed = if browsers.is_empty() {
+            None
+        } else {
+            match read_browse_list(
+                &browsers,
+                ServerType::DOMAIN_ENUM,
+                ServerName::EMPTY,
+                req,
+                global,
+            )
+            .await
+            {
+                Ok(l) => Some(l),
+                Err(why) => {
+                    eprintln!(
+                        "nbt: no master listed the workgroups over TCP 139 ({why}); listing each \
+                         master's own workgroup from its node status instead"
+                    );
+                    None
+                }
+            }
+        };
+        if let Some((browser, l)) = listed {
+            let workgroups = l
+                .servers
+                .iter()
+                .map(|w| {
+                    let master = Some(rap_text(&w.comment)).filter(|m| !m.is_empty());
+                    let address = master.as_deref().and_then(|m| {
+                        hosts
+                            .iter()
+                            .find(|h| h.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(m)))
+                            .map(|h| h.address)
+                    });
+                    WorkgroupLine {
+                        name: rap_text(w.name.as_bytes()),
+                        master,
+                        address,
+                    }
+                })
+                .collect();
+            return Ok(View {
+                source: "lan",
+                via: "rap",
+                browser: Some(browser),
+                workgroup: None,
+                master: None,
+                backups: Vec::new(),
+                machines: Vec::new(),
+                workgroups,
+            });
+        }
         let mut workgroups: Vec<WorkgroupLine> = hosts
             .iter()
             .filter_map(|h| {
@@ -302,6 +503,8 @@ pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
         workgroups.dedup_by(|a, b| a.name == b.name);
         return Ok(View {
             source: "lan",
+            via: "node_status",
+            browser: None,
             workgroup: None,
             master: None,
             backups: Vec::new(),
@@ -325,11 +528,6 @@ pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
     addrs.dedup();
     let swept = scan::sweep(addrs, pacing(req), global).await?;
     let (hosts, _) = swept.scan.results();
-    let mut machines: Vec<Machine> = hosts
-        .iter()
-        .filter_map(|h| machine_from_status(h, &wg_text))
-        .collect();
-    machines.sort_by_key(|m| m.name.to_uppercase());
     let master = master.map(|address| MasterLine {
         name: hosts
             .iter()
@@ -337,8 +535,45 @@ pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
             .and_then(|h| h.name.clone()),
         address,
     });
+    let browsers = browsers_to_ask(master.as_ref(), &backups, &hosts);
+    let domain = ServerName::from_bytes(wg.base()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listed = if browsers.is_empty() {
+        None
+    } else {
+        match read_browse_list(&browsers, ServerType::ALL, domain, req, global).await {
+            Ok(l) => Some(l),
+            Err(why) => {
+                eprintln!(
+                    "nbt: no browser listed {wg_text} over TCP 139 ({why}); listing the hosts \
+                     that answered node status instead"
+                );
+                None
+            }
+        }
+    };
+    let (via, browser, mut machines) = match listed {
+        Some((b, l)) => (
+            "rap",
+            Some(b),
+            l.servers
+                .iter()
+                .map(|e| machine_from_entry(e, &hosts))
+                .collect::<Vec<_>>(),
+        ),
+        None => (
+            "node_status",
+            None,
+            hosts
+                .iter()
+                .filter_map(|h| machine_from_status(h, &wg_text))
+                .collect(),
+        ),
+    };
+    machines.sort_by_key(|m| m.name.to_uppercase());
     Ok(View {
         source: "lan",
+        via,
+        browser,
         workgroup: Some(wg_text),
         master,
         backups,
@@ -369,6 +604,15 @@ pub async fn run(req: &Request, global: &Global) -> anyhow::Result<Found> {
     print(&view, global)
 }
 
+/// Where a view comes from, in words.
+fn origin(view: &View) -> String {
+    match (view.source, &view.browser) {
+        ("daemon", _) => "from the local nbtd".into(),
+        (_, Some(b)) => format!("from the browse list of {}", browser_text(b)),
+        _ => "from node status on the LAN".into(),
+    }
+}
+
 /// Prints a view as text or JSON; says whether anything was listed.
 pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
     let found = !view.machines.is_empty() || !view.workgroups.is_empty();
@@ -393,26 +637,18 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
             format!(", backups {}", view.backups.join(" "))
         };
         eprintln!(
-            "nbt: {} machines in {wg}, {master}{backups} (from the {})",
+            "nbt: {} machines in {wg}, {master}{backups} ({})",
             view.machines.len(),
-            if view.source == "daemon" {
-                "local nbtd"
-            } else {
-                "LAN"
-            }
+            origin(view)
         );
     } else {
         for l in workgroups_table(&view.workgroups) {
             println!("{l}");
         }
         eprintln!(
-            "nbt: {} workgroups (from the {})",
+            "nbt: {} workgroups ({})",
             view.workgroups.len(),
-            if view.source == "daemon" {
-                "local nbtd"
-            } else {
-                "LAN"
-            }
+            origin(view)
         );
     }
     Ok(if found { Found::Yes } else { Found::No })
@@ -432,6 +668,67 @@ mod tests {
             node_type: "B",
             flags: vec!["ACTIVE"],
         }
+    }
+
+    fn host(name: &str, last: u8) -> HostLine {
+        HostLine {
+            address: Ipv4Addr::new(198, 18, 0, last),
+            name: Some(name.into()),
+            workgroup: Some("LABWG".into()),
+            mac: "00:00:00:00:00:00".into(),
+            names: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn machines_from_the_browse_list() {
+        let hosts = [host("ALPHA", 1), host("BRAVO", 2)];
+        let e = ServerInfo1 {
+            name: ServerName::from_bytes(b"alpha").unwrap(),
+            version_major: 4,
+            version_minor: 9,
+            server_type: ServerType::from_bits_retain(0x0084_9a03),
+            comment: b"caf\xe9".to_vec(),
+        };
+        let m = machine_from_entry(&e, &hosts);
+        assert_eq!(m.address, Some(Ipv4Addr::new(198, 18, 0, 1)), "by name");
+        assert_eq!(m.kind, "server, master browser");
+        assert_eq!(m.comment.as_deref(), Some("café"));
+        assert_eq!(m.server_type, Some(0x0084_9a03));
+        let unseen = ServerInfo1 {
+            name: ServerName::from_bytes(b"ZULU").unwrap(),
+            server_type: ServerType::WORKSTATION | ServerType::BACKUP_BROWSER,
+            ..e
+        };
+        let m = machine_from_entry(&unseen, &hosts);
+        assert_eq!(m.address, None);
+        assert_eq!(m.kind, "workstation, backup browser");
+        assert_eq!(
+            kind_from_type(
+                ServerType::SERVER | ServerType::DOMAIN_CTRL | ServerType::DOMAIN_MASTER
+            ),
+            "server, domain controller, domain master browser"
+        );
+    }
+
+    #[test]
+    fn backups_are_asked_before_the_master() {
+        let hosts = [host("ALPHA", 1), host("BRAVO", 2), host("CHARLIE", 3)];
+        let master = MasterLine {
+            name: Some("ALPHA".into()),
+            address: Ipv4Addr::new(198, 18, 0, 1),
+        };
+        let backups = ["alpha".to_owned(), "CHARLIE".into(), "NOWHERE".into()];
+        let order: Vec<Ipv4Addr> = browsers_to_ask(Some(&master), &backups, &hosts)
+            .iter()
+            .map(|b| b.address)
+            .collect();
+        assert_eq!(
+            order,
+            [Ipv4Addr::new(198, 18, 0, 3), Ipv4Addr::new(198, 18, 0, 1)],
+            "the backup with an address, then the master; the master once"
+        );
+        assert!(browsers_to_ask(None, &[], &hosts).is_empty());
     }
 
     #[test]
