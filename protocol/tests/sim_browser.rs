@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use nbt_protocol::engine::Service;
 use nbt_protocol::engine::browser::Role;
-use nbt_protocol::wire::browse::{BrowserFrame, ServerName};
+use nbt_protocol::engine::browser::list::{BrowseLimits, BrowseList};
+use nbt_protocol::wire::browse::{Announcement, BrowserFrame, ServerName, ServerType};
 use nbt_protocol::wire::dgram::Datagram;
 use nbt_protocol::wire::smb::TransactionRequest;
 use sim::node::{IFACE, NodeLan, configs};
@@ -218,6 +219,60 @@ fn every_browser_lists_every_host_seconds_after_start() {
         let n = list.servers(&ServerName::new("LABWG").unwrap()).count();
         assert_eq!(n, 3, "host {h} lists all three");
     }
+}
+
+#[test]
+fn a_browser_that_joins_late_lists_the_hosts_already_there_within_seconds() {
+    let mut lan = NodeLan::new(21);
+    let wg = ServerName::new("LABWG").unwrap();
+    for (i, name, os) in [(1u8, "ALPHA", 65u8), (2, "BRAVO", 20)] {
+        let (n, b) = configs(name, "LABWG", os);
+        lan.add(i, n, b, u64::from(i));
+    }
+    // Long after their first announcements, and long before their next ones.
+    lan.run_for(Duration::from_secs(30));
+    assert_eq!(lan.masters("LABWG"), [0]);
+    let (n, b) = configs("CHARLIE", "LABWG", 20);
+    let late = lan.add(3, n, b, 3);
+    lan.run_for(Duration::from_secs(3));
+    for h in 0..3 {
+        let list = lan.hosts[h].node.browser().list(IFACE).unwrap();
+        let names: Vec<_> = list
+            .servers(&wg)
+            .map(|e| e.name.to_string_lossy())
+            .collect();
+        assert_eq!(names, ["ALPHA", "BRAVO", "CHARLIE"], "host {h}");
+    }
+    // It asked once; a host that knows ten or more servers does not ask.
+    let asked = |l: &NodeLan, from| {
+        frames_from(l, from)
+            .iter()
+            .filter(|(_, f)| matches!(f, BrowserFrame::AnnouncementRequest(_)))
+            .count()
+    };
+    assert_eq!(asked(&lan, sim::ip(3)), 1);
+    assert_eq!(lan.masters("LABWG"), [0], "no new election");
+    let _ = late;
+
+    // A host restarting with a saved list of ten servers asks nothing.
+    let (n, b) = configs("DELTA", "LABWG", 20);
+    let restarted = lan.add(4, n, b, 4);
+    let mut saved = BrowseList::new(BrowseLimits::default());
+    for k in 0..10 {
+        let a = Announcement::new(
+            ServerName::new(&format!("SAVED{k}")).unwrap(),
+            ServerType::SERVER,
+            720_000,
+            Vec::new(),
+        );
+        saved.server_announced(lan.now, &wg, &a, None);
+    }
+    let records = saved.snapshot(lan.now);
+    let now = lan.now;
+    let list = lan.hosts[restarted].node.browser_mut().list_mut(IFACE);
+    list.unwrap().restore(now, records);
+    lan.run_for(Duration::from_secs(3));
+    assert_eq!(asked(&lan, sim::ip(4)), 0);
 }
 
 #[test]
