@@ -195,6 +195,27 @@ fn a_killed_master_is_replaced_within_fifteen_seconds() {
 }
 
 #[test]
+fn a_master_killed_right_after_its_election_is_replaced_within_fifteen_seconds() {
+    for seed in 0..30u64 {
+        let (mut lan, best) = lan_of(3, seed);
+        lan.keep_wire = false;
+        lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+            .expect("a first master");
+        // The others lost the election moments ago and are still in the winner's grace.
+        lan.run_for(Duration::from_millis(seed * 97 % 1000));
+        assert_eq!(lan.masters("LABWG"), [best]);
+        lan.kill(best);
+        let took = lan
+            .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
+            .unwrap_or_else(|| panic!("seed {seed}: no new master within 60 s"));
+        assert!(
+            took <= Duration::from_secs(15),
+            "seed {seed}: new master after {took:?}"
+        );
+    }
+}
+
+#[test]
 fn a_master_that_stops_gracefully_is_replaced_at_once() {
     let (mut lan, best) = lan_of(3, 7);
     lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())

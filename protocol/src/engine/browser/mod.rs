@@ -550,7 +550,10 @@ impl BrowserEngine {
         let known = s.master;
         let name = name.or(known.filter(|m| m.addr == addr).and_then(|m| m.name));
         s.master = Some(Master { name, addr });
-        if s.next_check.is_none() && s.query.is_none() {
+        // A new master is probed from now on: this also ends the wait for the winner of an
+        // election we lost, which would otherwise leave it unwatched for WINNER_GRACE.
+        let new = known.is_none_or(|m| m.addr != addr);
+        if (s.next_check.is_none() || new) && s.query.is_none() {
             s.next_check = Some(now + interval);
         }
         if known.is_none_or(|m| m.addr != addr || (m.name.is_none() && name.is_some())) {
