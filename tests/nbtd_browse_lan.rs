@@ -513,18 +513,26 @@ fn the_browse_list_survives_a_restart_of_the_master() {
     let gone = hosts[k].name.clone();
     hosts[k].signal("-KILL");
     hosts[k].wait_gone();
-    // The master stops cleanly and starts again on the same state directory.
+    // The master stops cleanly: it says it is going down and forces an election, which the
+    // third host wins at once, and it releases all its names, the master's two included.
     hosts[m].signal("-TERM");
     hosts[m].wait_gone();
+    let text = hosts[m].log_text();
+    assert!(text.contains("stopped; sent 7 name releases"), "{text}");
+    assert!(text.contains("saved the browse list"), "{text}");
     let saved = lan
         .dir()
         .join(format!("state{}/browse.json", hosts[m].host));
-    assert!(saved.exists(), "{}", hosts[m].log_text());
+    assert!(saved.exists(), "{text}");
+    let third = 3 - m - k;
+    let m2 = elected(&lan, &hosts, &[m, k]);
+    assert_eq!(m2, third);
+    let text = hosts[third].log_text();
     assert!(
-        hosts[m].log_text().contains("saved the browse list"),
-        "{}",
-        hosts[m].log_text()
+        text.contains("it announced that it is going down"),
+        "{text}"
     );
+    // It starts again on the same state directory.
     let name = hosts[m].name.clone();
     hosts[m] = start_nbtd(&lan, hosts[m].host, &name, &[]);
     // Right after it is up, the dead host is still listed: only the file can say so.
