@@ -10,9 +10,9 @@
 //! ← {"response":"error","message":"cannot read the request: …"}
 //! ```
 //!
-//! This module holds the message types and blocking clients ([`query_status`],
-//! [`query_browse_list`]); [`server`] the side the daemon runs ([`ControlListener`]), and
-//! [`render`] a text rendering ([`render_status`]) for `nbt daemon`.
+//! This module holds the message types, blocking clients ([`query_status`],
+//! [`query_browse_list`]), the side the daemon runs ([`ControlListener`], in `server.rs`) and a
+//! text rendering ([`render_status`], in `render.rs`) for `nbt daemon`.
 
 mod render;
 mod server;

@@ -560,3 +560,61 @@ impl Daemon {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::protocol::NetbiosName;
+    use crate::protocol::engine::dgram::DatagramLayer;
+    use crate::protocol::name::{Scope, ScopedName};
+    use crate::protocol::wire::Emit;
+    use crate::protocol::wire::browse::{
+        Announcement, BrowserFrame, MAILSLOT_BROWSE, ServerName, ServerType,
+    };
+
+    fn iface(id: u32, a: [u8; 4]) -> IfaceAddr {
+        IfaceAddr {
+            id: IfaceId(id),
+            addr: Ipv4Addr::from(a),
+            netmask: Ipv4Addr::new(255, 255, 255, 0),
+            broadcast: Ipv4Addr::new(a[0], a[1], a[2], 255),
+            mac: [0; 6],
+        }
+    }
+
+    /// The driver counts off-subnet datagrams by the browser's reason: it must stay the same.
+    #[test]
+    fn the_browser_drops_off_subnet_datagrams_with_the_reason_the_driver_counts() {
+        let wg = NetbiosName::new("LABWG", 0).unwrap();
+        let name = NetbiosName::new("ALPHA", 0).unwrap();
+        let mut node = Node::new(
+            NameConfig::new(name, wg),
+            BrowserConfig::new(name, wg),
+            Rng::new(1),
+        );
+        let now = Instant::now();
+        node.add_interface(now, iface(1, [10, 0, 0, 1]));
+        let frame = BrowserFrame::HostAnnouncement(Announcement::new(
+            ServerName::new("FARAWAY").unwrap(),
+            ServerType::SERVER,
+            60_000,
+            Vec::new(),
+        ));
+        let far = iface(9, [192, 168, 7, 5]);
+        let t = DatagramLayer::new(138, Scope::none(), 1)
+            .mailslot(
+                &far,
+                NetbiosName::new("FARAWAY", 0).unwrap(),
+                ScopedName::unscoped(wg.with_suffix(0x1d)),
+                None,
+                MAILSLOT_BROWSE,
+                frame.to_vec().unwrap(),
+            )
+            .unwrap();
+        let src = SocketAddrV4::new(far.addr, 138);
+        let d = node.handle_datagram(now, Service::Datagram, IfaceId(1), src, true, &t.payload);
+        assert_eq!(d, Disposition::Ignored(OFF_SUBNET));
+    }
+}
