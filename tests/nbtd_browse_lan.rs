@@ -301,6 +301,41 @@ fn three_nbtd_hosts_elect_one_master_and_list_each_other() {
         },
     );
 
+    // `nbt view` on each host, from its local nbtd, lists the three machines.
+    for h in &hosts {
+        let ctl = h.control.to_str().unwrap();
+        let out = lan.run(
+            h.host,
+            env!("CARGO_BIN_EXE_nbt"),
+            &["view", "--daemon", "--control-socket", ctl, "--json"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["source"], "daemon");
+        assert_eq!(v["workgroup"], WG);
+        let names: Vec<&str> = v["machines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["ALPHA", "BRAVO", "CHARLIE"]);
+        let text = lan.run(
+            h.host,
+            env!("CARGO_BIN_EXE_nbt"),
+            &["view", "--control-socket", ctl],
+        );
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(
+            text.starts_with("NAME") && text.contains("CHARLIE"),
+            "{text}"
+        );
+    }
+
     let m = elected(&lan, &hosts, &[]);
     let master_ip = lan.ip(hosts[m].host);
     // Samba's client finds the master from a fourth host.

@@ -16,11 +16,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use nbtd::control::BrowseListReply;
 use nbtd::protocol::engine::dgram::DatagramLayer;
 use nbtd::protocol::engine::{IfaceAddr, IfaceId};
 use nbtd::protocol::name::{NetbiosName, Scope, ScopedName, suffix};
 use nbtd::protocol::wire::Emit;
-use nbtd::protocol::wire::browse::{BrowserFrame, GetBackupListRequest, MAILSLOT_BROWSE};
+use nbtd::protocol::wire::browse::{
+    BrowserFrame, GetBackupListRequest, MAILSLOT_BROWSE, ServerType,
+};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -112,6 +115,90 @@ pub struct View {
     pub machines: Vec<Machine>,
     /// The workgroups (with `--workgroups`).
     pub workgroups: Vec<WorkgroupLine>,
+}
+
+/// SV_TYPE bits in words: server or workstation, then the browser role.
+pub fn describe_type(t: ServerType) -> String {
+    let mut words = Vec::new();
+    if t.contains(ServerType::DOMAIN_CTRL) {
+        words.push("domain controller");
+    } else if t.contains(ServerType::SERVER) {
+        words.push("server");
+    } else if t.contains(ServerType::WORKSTATION) {
+        words.push("workstation");
+    }
+    if t.contains(ServerType::MASTER_BROWSER) {
+        words.push("master browser");
+    } else if t.contains(ServerType::BACKUP_BROWSER) {
+        words.push("backup browser");
+    } else if t.contains(ServerType::POTENTIAL_BROWSER) {
+        words.push("potential browser");
+    }
+    if words.is_empty() {
+        "unknown".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// The view from the local daemon's browse list: every interface's list, merged by name.
+pub fn from_daemon(reply: BrowseListReply, workgroups: bool) -> View {
+    let master = reply
+        .interfaces
+        .iter()
+        .find_map(|i| i.master.clone())
+        .map(|m| MasterLine {
+            name: m.name,
+            address: m.address,
+        });
+    if workgroups {
+        let mut seen = BTreeSet::new();
+        let workgroups = reply
+            .interfaces
+            .iter()
+            .flat_map(|i| &i.workgroups)
+            .filter(|w| seen.insert(w.name.to_uppercase()))
+            .map(|w| WorkgroupLine {
+                name: w.name.clone(),
+                master: Some(w.master.clone()).filter(|m| !m.is_empty()),
+                address: w.address,
+            })
+            .collect();
+        return View {
+            source: "daemon",
+            workgroup: None,
+            master: None,
+            backups: Vec::new(),
+            machines: Vec::new(),
+            workgroups,
+        };
+    }
+    let mut seen = BTreeSet::new();
+    let mut machines: Vec<Machine> = reply
+        .interfaces
+        .iter()
+        .flat_map(|i| &i.servers)
+        .filter(|s| seen.insert(s.name.to_uppercase()))
+        .map(|s| {
+            let t = ServerType::from_bits_retain(s.server_type);
+            Machine {
+                name: s.name.clone(),
+                address: s.address,
+                server_type: Some(s.server_type),
+                kind: describe_type(t),
+                comment: Some(s.comment.clone()).filter(|c| !c.is_empty()),
+            }
+        })
+        .collect();
+    machines.sort_by_key(|m| m.name.to_uppercase());
+    View {
+        source: "daemon",
+        workgroup: Some(reply.workgroup),
+        master,
+        backups: Vec::new(),
+        machines,
+        workgroups: Vec::new(),
+    }
 }
 
 /// A machine from its node status: server when it has `<20>`, master when it holds the
@@ -349,23 +436,28 @@ pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
 
 /// Runs `nbt view`.
 pub async fn run(req: &Request, global: &Global) -> anyhow::Result<Found> {
-    // The local daemon, when one answers, says which workgroup is ours.
-    let ours = match req.source {
+    let daemon = match req.source {
         Source::Lan => None,
-        Source::Auto => nbtd::control::query_status(&req.control_socket).ok(),
-        Source::Daemon => Some(nbtd::control::query_status(&req.control_socket)?),
-    }
-    .map(|s| s.workgroup);
-    if req.source == Source::Daemon {
-        anyhow::bail!(
-            "nbtd does not serve its browse list on the control socket yet; use --lan to ask the LAN"
-        );
-    }
-    let mut req = req.clone();
-    if req.workgroup.is_none() {
-        req.workgroup = ours;
-    }
-    let view = from_lan(&req, global).await?;
+        Source::Auto => {
+            match nbtd::control::query_browse_list(&req.control_socket, req.workgroup.as_deref()) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    if global.verbose {
+                        eprintln!("nbt: no local nbtd ({e:#}); asking the LAN");
+                    }
+                    None
+                }
+            }
+        }
+        Source::Daemon => Some(nbtd::control::query_browse_list(
+            &req.control_socket,
+            req.workgroup.as_deref(),
+        )?),
+    };
+    let view = match daemon {
+        Some(reply) => from_daemon(reply, req.workgroups),
+        None => from_lan(req, global).await?,
+    };
     print(&view, global)
 }
 
@@ -422,6 +514,18 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
 mod tests {
     use super::*;
     use crate::common::NameEntry;
+
+    #[test]
+    fn type_words() {
+        let t = ServerType::WORKSTATION | ServerType::SERVER | ServerType::MASTER_BROWSER;
+        assert_eq!(describe_type(t), "server, master browser");
+        assert_eq!(describe_type(ServerType::WORKSTATION), "workstation");
+        assert_eq!(
+            describe_type(ServerType::WORKSTATION | ServerType::POTENTIAL_BROWSER),
+            "workstation, potential browser"
+        );
+        assert_eq!(describe_type(ServerType::empty()), "unknown");
+    }
 
     fn entry(name: &str, suffix: u8, group: bool) -> NameEntry {
         NameEntry {
