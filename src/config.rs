@@ -29,6 +29,16 @@ pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nbtd/control.sock";
 pub const DEFAULT_RESCAN_SECS: u64 = 30;
 /// The default log level.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// The default OS level: Samba's, so that nbtd neither beats nor loses to nmbd by default.
+pub const DEFAULT_OS_LEVEL: u8 = 20;
+/// The default interval between checks that the local master still answers, in milliseconds.
+pub const DEFAULT_MASTER_PROBE_MS: u64 = 3000;
+/// The longest server comment announced (Samba's `MAX_SERVER_STRING_LENGTH`).
+pub const MAX_COMMENT_LEN: usize = 48;
+/// The largest browse-list cap accepted, so that a typo cannot let a flood take all memory.
+const MAX_BROWSE_CAP: usize = 1_000_000;
+/// The master probe interval accepted, in milliseconds.
+const MASTER_PROBE_RANGE_MS: std::ops::RangeInclusive<u64> = 500..=3_600_000;
 /// Characters Windows does not allow in NetBIOS computer and workgroup names.
 const FORBIDDEN_NAME_CHARS: &str = "\\/:*?\"<>|";
 /// The longest path a Unix socket address holds (`sun_path` less its NUL).
@@ -52,6 +62,8 @@ pub struct Config {
     pub interfaces: InterfacesConfig,
     /// The UDP and TCP ports of the three services.
     pub ports: Ports,
+    /// How nbtd takes part in browsing: announcements, elections and the browse list.
+    pub browser: BrowserSection,
     /// Where nbtd keeps state across restarts; created if missing. Default `/var/lib/nbtd`.
     pub state_dir: PathBuf,
     /// The Unix socket `nbt daemon` talks to; its directory is created if missing.
@@ -82,13 +94,61 @@ pub struct InterfacesConfig {
     pub rescan_interval_secs: u64,
 }
 
+/// The `[browser]` table: the browser (MS-BRWS) on the datagram service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserSection {
+    /// OS level, the top byte of the election criteria: the highest wins. Samba's default is
+    /// 20, Windows servers use 16 to 32, and 65 beats them all. Default 20.
+    pub os_level: u8,
+    /// Stand as preferred master: start an election at once and win ties. Default `false`.
+    pub preferred_master: bool,
+    /// Stand in elections at all; `false` only announces this host. Default `true`.
+    pub local_master: bool,
+    /// The server comment others list ("server string"); at most 48 printable ASCII
+    /// characters. Default `nbtd` and the version.
+    pub comment: String,
+    /// Servers listed in one workgroup; new ones beyond are refused. Default 2048.
+    pub max_servers_per_workgroup: usize,
+    /// Workgroups listed. Default 256.
+    pub max_workgroups: usize,
+    /// Servers listed in all workgroups together. Default 16384.
+    pub max_servers_total: usize,
+    /// Milliseconds between checks that the local master still answers; a master that stops
+    /// answering is replaced within about four of them. Default 3000.
+    pub master_probe_interval_ms: u64,
+    /// Obey a ResetStateRequest (anyone on the LAN can send one). Default `false`.
+    pub honour_reset_state: bool,
+}
+
+impl Default for BrowserSection {
+    fn default() -> Self {
+        BrowserSection {
+            os_level: DEFAULT_OS_LEVEL,
+            preferred_master: false,
+            local_master: true,
+            comment: default_comment(),
+            max_servers_per_workgroup: 2048,
+            max_workgroups: 256,
+            max_servers_total: 16384,
+            master_probe_interval_ms: DEFAULT_MASTER_PROBE_MS,
+            honour_reset_state: false,
+        }
+    }
+}
+
+/// The default server comment: `nbtd` and its version.
+pub fn default_comment() -> String {
+    format!("nbtd {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The `[ports]` table. Change them only to test; peers use the standard ports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Ports {
     /// The name service, UDP. Default 137.
     pub name: u16,
-    /// The datagram service, UDP (not served yet). Default 138.
+    /// The datagram service (the browser), UDP. Default 138.
     pub datagram: u16,
     /// The session service, TCP (not served yet). Default 139.
     pub session: u16,
@@ -102,6 +162,7 @@ impl Default for Config {
             aliases: Vec::new(),
             interfaces: InterfacesConfig::default(),
             ports: Ports::default(),
+            browser: BrowserSection::default(),
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
@@ -151,6 +212,14 @@ pub struct Overrides {
     pub session_port: Option<u16>,
     /// `--log-level`.
     pub log_level: Option<String>,
+    /// `--os-level`.
+    pub os_level: Option<u8>,
+    /// `--preferred-master`.
+    pub preferred_master: Option<bool>,
+    /// `--no-local-master` (as `Some(false)`).
+    pub local_master: Option<bool>,
+    /// `--comment`.
+    pub comment: Option<String>,
 }
 
 /// What is wrong with a configuration; each message says what to change.
@@ -219,6 +288,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A `[browser]` value is out of range.
+    #[error("browser.{key} = {value}: {reason}")]
+    BadBrowser {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
     /// The log level is not a level or a filter.
     #[error(
         "log_level = {value:?} is not valid: {reason} \
@@ -255,6 +334,8 @@ pub struct Settings {
     pub answer_remote_subnets: bool,
     /// The log filter.
     pub log_level: String,
+    /// The browser's settings, checked.
+    pub browser: BrowserSection,
     /// The configuration these settings came from, with the NetBIOS name filled in.
     pub effective: Config,
 }
@@ -305,6 +386,18 @@ impl Config {
         }
         if let Some(v) = &o.log_level {
             self.log_level = v.clone();
+        }
+        if let Some(v) = o.os_level {
+            self.browser.os_level = v;
+        }
+        if let Some(v) = o.preferred_master {
+            self.browser.preferred_master = v;
+        }
+        if let Some(v) = o.local_master {
+            self.browser.local_master = v;
+        }
+        if let Some(v) = &o.comment {
+            self.browser.comment = v.clone();
         }
     }
 
@@ -366,6 +459,7 @@ impl Config {
             });
         }
         check_log_level(&self.log_level)?;
+        check_browser(&self.browser)?;
         let secs = self.interfaces.rescan_interval_secs;
         Ok(Settings {
             netbios_name,
@@ -381,6 +475,7 @@ impl Config {
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
             log_level: self.log_level.clone(),
+            browser: self.browser.clone(),
             effective: self,
         })
     }
@@ -502,6 +597,66 @@ fn check_path(key: &'static str, path: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
+fn check_browser(b: &BrowserSection) -> Result<(), ConfigError> {
+    let bad = |key, value: String, reason: String| ConfigError::BadBrowser { key, value, reason };
+    if b.comment.len() > MAX_COMMENT_LEN {
+        return Err(bad(
+            "comment",
+            format!("{:?}", b.comment),
+            format!(
+                "it has {} bytes; peers list at most {MAX_COMMENT_LEN}, so shorten it",
+                b.comment.len()
+            ),
+        ));
+    }
+    if let Some(c) = b
+        .comment
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control())
+    {
+        return Err(bad(
+            "comment",
+            format!("{:?}", b.comment),
+            format!("{c:?} is not allowed: use printable ASCII characters"),
+        ));
+    }
+    for (key, v) in [
+        ("max_servers_per_workgroup", b.max_servers_per_workgroup),
+        ("max_workgroups", b.max_workgroups),
+        ("max_servers_total", b.max_servers_total),
+    ] {
+        if !(1..=MAX_BROWSE_CAP).contains(&v) {
+            return Err(bad(
+                key,
+                v.to_string(),
+                format!("give a number from 1 to {MAX_BROWSE_CAP}"),
+            ));
+        }
+    }
+    if b.max_servers_per_workgroup > b.max_servers_total {
+        return Err(bad(
+            "max_servers_per_workgroup",
+            b.max_servers_per_workgroup.to_string(),
+            format!(
+                "more than max_servers_total ({}); lower it or raise max_servers_total",
+                b.max_servers_total
+            ),
+        ));
+    }
+    if !MASTER_PROBE_RANGE_MS.contains(&b.master_probe_interval_ms) {
+        return Err(bad(
+            "master_probe_interval_ms",
+            b.master_probe_interval_ms.to_string(),
+            format!(
+                "give {} to {} milliseconds (3000 replaces a dead master within 15 s)",
+                MASTER_PROBE_RANGE_MS.start(),
+                MASTER_PROBE_RANGE_MS.end()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_log_level(value: &str) -> Result<(), ConfigError> {
     tracing_subscriber::EnvFilter::builder()
         .parse(value)
@@ -536,6 +691,21 @@ mod tests {
         assert_eq!(s.control_socket, Path::new("/run/nbtd/control.sock"));
         assert!(!s.answer_remote_subnets);
         assert_eq!(s.log_level, "info");
+        let b = &s.browser;
+        assert_eq!(b.os_level, 20);
+        assert!(!b.preferred_master);
+        assert!(b.local_master);
+        assert_eq!(b.comment, format!("nbtd {}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            (
+                b.max_servers_per_workgroup,
+                b.max_workgroups,
+                b.max_servers_total
+            ),
+            (2048, 256, 16384)
+        );
+        assert_eq!(b.master_probe_interval_ms, 3000);
+        assert!(!b.honour_reset_state);
         assert_eq!(s.effective.netbios_name.as_deref(), Some("MYHOST"));
         // An empty file is the defaults.
         assert_eq!(Config::parse("").unwrap(), Config::default());
@@ -585,10 +755,34 @@ mod tests {
             name = 10137
             datagram = 10138
             session = 10139
+            [browser]
+            os_level = 65
+            preferred_master = true
+            local_master = false
+            comment = "Files on the first floor"
+            max_servers_per_workgroup = 100
+            max_workgroups = 10
+            max_servers_total = 500
+            master_probe_interval_ms = 1000
+            honour_reset_state = true
             "#,
         )
         .unwrap();
         let s = c.resolve(host("ignored")).unwrap();
+        assert_eq!(
+            s.browser,
+            BrowserSection {
+                os_level: 65,
+                preferred_master: true,
+                local_master: false,
+                comment: "Files on the first floor".into(),
+                max_servers_per_workgroup: 100,
+                max_workgroups: 10,
+                max_servers_total: 500,
+                master_probe_interval_ms: 1000,
+                honour_reset_state: true,
+            }
+        );
         assert_eq!(s.aliases.len(), 2);
         assert_eq!(s.filter.allow, ["eth*", "lo"]);
         assert_eq!(s.filter.deny, ["eth9"]);
@@ -608,6 +802,10 @@ mod tests {
         assert!(e.contains("unknown field `nmae`"), "{e}");
         let e = Config::parse("[ports]\nname = 70000").unwrap_err();
         assert!(e.contains("name"), "{e}");
+        let e = Config::parse("[browser]\nos_levle = 3").unwrap_err();
+        assert!(e.contains("unknown field `os_levle`"), "{e}");
+        let e = Config::parse("[browser]\nos_level = 300").unwrap_err();
+        assert!(e.contains("os_level"), "{e}");
     }
 
     #[test]
@@ -624,8 +822,16 @@ mod tests {
             datagram_port: Some(20138),
             session_port: Some(20139),
             log_level: Some("warn".into()),
+            os_level: Some(65),
+            preferred_master: Some(true),
+            local_master: Some(false),
+            comment: Some("from the flag".into()),
         });
         let s = c.resolve(host("h")).unwrap();
+        assert_eq!(s.browser.os_level, 65);
+        assert!(s.browser.preferred_master);
+        assert!(!s.browser.local_master);
+        assert_eq!(s.browser.comment, "from the flag");
         assert_eq!(s.netbios_name, NetbiosName::new("FLAGNAME", 0).unwrap());
         assert_eq!(s.workgroup, NetbiosName::new("FLAGWG", 0).unwrap());
         assert_eq!(s.filter.allow, ["lo"]);
@@ -675,5 +881,18 @@ mod tests {
         assert!(e.contains("107 bytes"), "{e}");
         let e = with(&|c| c.log_level = "loud=[".into());
         assert!(e.contains("log_level"), "{e}");
+        let e = with(&|c| c.browser.comment = "x".repeat(49));
+        assert!(
+            e.contains("browser.comment") && e.contains("at most 48"),
+            "{e}"
+        );
+        let e = with(&|c| c.browser.comment = "tab\there".into());
+        assert!(e.contains("printable ASCII"), "{e}");
+        let e = with(&|c| c.browser.max_workgroups = 0);
+        assert!(e.contains("browser.max_workgroups = 0"), "{e}");
+        let e = with(&|c| c.browser.max_servers_per_workgroup = 20_000);
+        assert!(e.contains("more than max_servers_total"), "{e}");
+        let e = with(&|c| c.browser.master_probe_interval_ms = 10);
+        assert!(e.contains("master_probe_interval_ms = 10"), "{e}");
     }
 }

@@ -11,5 +11,6 @@ pub mod control;
 pub mod daemon;
 pub mod exit;
 pub mod iface;
+pub mod session;
 pub mod sockets;
 pub mod state;

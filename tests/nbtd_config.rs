@@ -45,6 +45,48 @@ fn a_good_file_is_accepted_and_printed_with_flags_on_top() {
 }
 
 #[test]
+fn browser_flags_override_the_file() {
+    let dir = Scratch::new("config-browser");
+    let file = dir.path("nbtd.toml");
+    std::fs::write(
+        &file,
+        "[browser]\nos_level = 33\ncomment = \"from the file\"\n",
+    )
+    .unwrap();
+    let (status, out, err) = run_captured(&["--check-config", "--config", file.to_str().unwrap()]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("[browser]"), "{out}");
+    assert!(out.contains("os_level = 33"), "{out}");
+    assert!(out.contains("comment = \"from the file\""), "{out}");
+    assert!(
+        out.contains("max_servers_total = 16384"),
+        "defaults filled in: {out}"
+    );
+    let (status, out, err) = run_captured(&[
+        "--check-config",
+        "--config",
+        file.to_str().unwrap(),
+        "--os-level",
+        "65",
+        "--preferred-master",
+        "--no-local-master",
+        "--comment",
+        "from the flag",
+    ]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("os_level = 65"), "{out}");
+    assert!(out.contains("preferred_master = true"), "{out}");
+    assert!(out.contains("local_master = false"), "{out}");
+    assert!(out.contains("comment = \"from the flag\""), "{out}");
+    let (status, _, err) = run_captured(&["--check-config", "--os-level", "300"]);
+    assert_eq!(status.code(), Some(2), "clap refuses it: {err}");
+    let long = "x".repeat(49);
+    let (status, _, err) = run_captured(&["--check-config", "--comment", &long]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("browser.comment"), "{err}");
+}
+
+#[test]
 fn an_unknown_key_is_refused_with_its_line_and_the_valid_keys() {
     let dir = Scratch::new("config-unknown");
     let file = dir.path("nbtd.toml");

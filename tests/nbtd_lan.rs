@@ -33,6 +33,8 @@ fn start_nbtd(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> Nbtd {
     let control = lan.dir().join(format!("nbtd{i}.sock"));
     let state = lan.dir().join(format!("state{i}"));
     let log = format!("nbtd{i}.log");
+    // These tests are about the name service: a host that never becomes the local master keeps
+    // exactly its five names (tests/nbtd_browse_lan.rs covers the browser).
     let mut args = vec![
         "--interfaces",
         "lan0",
@@ -42,6 +44,7 @@ fn start_nbtd(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> Nbtd {
         "LABWG",
         "--log-level",
         "debug",
+        "--no-local-master",
     ];
     let (c, s) = (
         control.to_str().unwrap().to_owned(),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use nbtd::control::{DaemonStatus, NameStatusState, query_status};
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::{PacketKind, Rcode};
-use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_port};
+use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, port_args};
 
 fn name(s: &str, suffix: u8) -> ScopedName {
     ScopedName::unscoped(NetbiosName::new(s, suffix).unwrap())
@@ -43,19 +43,21 @@ fn wait_active(d: &mut Daemon, dir: &Scratch) -> DaemonStatus {
 #[test]
 fn serves_names_on_loopback_and_releases_them_on_sigterm() {
     let dir = Scratch::new("serve");
-    let port = free_port();
-    let mut args = vec![
+    let ports = free_ports();
+    let port = ports.0;
+    let mut args = port_args(ports);
+    args.extend([
         "--interfaces".to_owned(),
         "lo".into(),
-        "--name-port".into(),
-        port.to_string(),
         "--netbios-name".into(),
         "nbtdtest".into(),
         "--workgroup".into(),
         "TESTWG".into(),
         "--log-level".into(),
         "info".into(),
-    ];
+        // Never the local master, so that its names stay the five checked below.
+        "--no-local-master".into(),
+    ]);
     args.extend(dir.daemon_paths());
     let mut d = Daemon::start(&args);
     let st = wait_active(&mut d, &dir);

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use nbt_protocol::engine::Service;
 use nbt_protocol::engine::browser::Role;
-use nbt_protocol::wire::browse::{BrowserFrame, ServerName};
+use nbt_protocol::engine::browser::list::{BrowseLimits, BrowseList};
+use nbt_protocol::wire::browse::{Announcement, BrowserFrame, ServerName, ServerType};
 use nbt_protocol::wire::dgram::Datagram;
 use nbt_protocol::wire::smb::TransactionRequest;
 use sim::node::{IFACE, NodeLan, configs};
@@ -194,6 +195,27 @@ fn a_killed_master_is_replaced_within_fifteen_seconds() {
 }
 
 #[test]
+fn a_master_killed_right_after_its_election_is_replaced_within_fifteen_seconds() {
+    for seed in 0..30u64 {
+        let (mut lan, best) = lan_of(3, seed);
+        lan.keep_wire = false;
+        lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+            .expect("a first master");
+        // The others lost the election moments ago and are still in the winner's grace.
+        lan.run_for(Duration::from_millis(seed * 97 % 1000));
+        assert_eq!(lan.masters("LABWG"), [best]);
+        lan.kill(best);
+        let took = lan
+            .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
+            .unwrap_or_else(|| panic!("seed {seed}: no new master within 60 s"));
+        assert!(
+            took <= Duration::from_secs(15),
+            "seed {seed}: new master after {took:?}"
+        );
+    }
+}
+
+#[test]
 fn a_master_that_stops_gracefully_is_replaced_at_once() {
     let (mut lan, best) = lan_of(3, 7);
     lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
@@ -218,6 +240,60 @@ fn every_browser_lists_every_host_seconds_after_start() {
         let n = list.servers(&ServerName::new("LABWG").unwrap()).count();
         assert_eq!(n, 3, "host {h} lists all three");
     }
+}
+
+#[test]
+fn a_browser_that_joins_late_lists_the_hosts_already_there_within_seconds() {
+    let mut lan = NodeLan::new(21);
+    let wg = ServerName::new("LABWG").unwrap();
+    for (i, name, os) in [(1u8, "ALPHA", 65u8), (2, "BRAVO", 20)] {
+        let (n, b) = configs(name, "LABWG", os);
+        lan.add(i, n, b, u64::from(i));
+    }
+    // Long after their first announcements, and long before their next ones.
+    lan.run_for(Duration::from_secs(30));
+    assert_eq!(lan.masters("LABWG"), [0]);
+    let (n, b) = configs("CHARLIE", "LABWG", 20);
+    let late = lan.add(3, n, b, 3);
+    lan.run_for(Duration::from_secs(3));
+    for h in 0..3 {
+        let list = lan.hosts[h].node.browser().list(IFACE).unwrap();
+        let names: Vec<_> = list
+            .servers(&wg)
+            .map(|e| e.name.to_string_lossy())
+            .collect();
+        assert_eq!(names, ["ALPHA", "BRAVO", "CHARLIE"], "host {h}");
+    }
+    // It asked once; a host that knows ten or more servers does not ask.
+    let asked = |l: &NodeLan, from| {
+        frames_from(l, from)
+            .iter()
+            .filter(|(_, f)| matches!(f, BrowserFrame::AnnouncementRequest(_)))
+            .count()
+    };
+    assert_eq!(asked(&lan, sim::ip(3)), 1);
+    assert_eq!(lan.masters("LABWG"), [0], "no new election");
+    let _ = late;
+
+    // A host restarting with a saved list of ten servers asks nothing.
+    let (n, b) = configs("DELTA", "LABWG", 20);
+    let restarted = lan.add(4, n, b, 4);
+    let mut saved = BrowseList::new(BrowseLimits::default());
+    for k in 0..10 {
+        let a = Announcement::new(
+            ServerName::new(&format!("SAVED{k}")).unwrap(),
+            ServerType::SERVER,
+            720_000,
+            Vec::new(),
+        );
+        saved.server_announced(lan.now, &wg, &a, None);
+    }
+    let records = saved.snapshot(lan.now);
+    let now = lan.now;
+    let list = lan.hosts[restarted].node.browser_mut().list_mut(IFACE);
+    list.unwrap().restore(now, records);
+    lan.run_for(Duration::from_secs(3));
+    assert_eq!(asked(&lan, sim::ip(4)), 0);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The interface addresses served and their sockets: one unicast socket per address, one
-//! broadcast socket per broadcast address (shared by addresses on the same subnet), and a receive
-//! task per socket feeding the main loop's bounded queue.
+//! The interface addresses served and their sockets. For each service (name, UDP 137; datagram,
+//! UDP 138): one unicast socket per address, which also sends, and one broadcast socket per
+//! broadcast address (shared by addresses on the same subnet). A receive task per socket feeds
+//! the main loop's bounded queue.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -13,12 +14,12 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 
 use crate::iface::Interface;
-use crate::protocol::engine::{IfaceAddr, IfaceId};
+use crate::protocol::engine::{IfaceAddr, IfaceId, Service};
 use crate::sockets::{BindError, bind_udp};
 
-/// The largest datagram read; name service datagrams are at most 576 bytes, and anything longer
-/// is cut here and then refused as malformed.
-const RECV_BUFFER_LEN: usize = 2048;
+/// The largest datagram read; name and datagram service packets are at most 576 bytes on the
+/// wire as peers send them, and anything longer than this is cut and then refused as malformed.
+const RECV_BUFFER_LEN: usize = 4096;
 /// Pause after a failed receive, so that a persistent error cannot spin.
 const RECV_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
@@ -34,6 +35,7 @@ pub(crate) enum Via {
 /// One received datagram.
 #[derive(Debug)]
 pub(crate) struct Inbound {
+    pub service: Service,
     pub via: Via,
     pub src: SocketAddrV4,
     pub data: Vec<u8>,
@@ -51,13 +53,33 @@ pub(crate) struct Shared {
 /// An interface name and address: what identifies an [`IfaceId`].
 pub(crate) type Key = (String, Ipv4Addr);
 
+/// The UDP ports of the two services.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UdpPorts {
+    pub name: u16,
+    pub datagram: u16,
+}
+
+impl UdpPorts {
+    fn of(&self, service: Service) -> u16 {
+        match service {
+            Service::Name => self.name,
+            Service::Datagram => self.datagram,
+        }
+    }
+}
+
+/// The two services, in the order their sockets are opened.
+const SERVICES: [Service; 2] = [Service::Name, Service::Datagram];
+
 /// One interface address served.
 #[derive(Debug)]
 pub(crate) struct Served {
     pub id: IfaceId,
     pub iface: Interface,
-    pub socket: Arc<UdpSocket>,
-    task: JoinHandle<()>,
+    /// The unicast sockets, name service first.
+    sockets: [Arc<UdpSocket>; 2],
+    tasks: [JoinHandle<()>; 2],
 }
 
 impl Served {
@@ -72,22 +94,31 @@ impl Served {
         }
     }
 
+    /// The socket that sends for `service`.
+    pub fn socket(&self, service: Service) -> &Arc<UdpSocket> {
+        match service {
+            Service::Name => &self.sockets[0],
+            Service::Datagram => &self.sockets[1],
+        }
+    }
+
     /// `eth0 198.18.0.1`, for logs.
     pub fn label(&self) -> String {
         format!("{} {}", self.iface.name, self.iface.addr)
     }
 }
 
+/// The broadcast sockets of one broadcast address, name service first.
 #[derive(Debug)]
 struct BroadcastSocket {
-    task: JoinHandle<()>,
+    tasks: [JoinHandle<()>; 2],
     members: Vec<IfaceId>,
 }
 
 /// The interface addresses served, with their sockets.
 #[derive(Debug)]
 pub(crate) struct Interfaces {
-    port: u16,
+    ports: UdpPorts,
     tx: mpsc::Sender<Inbound>,
     shared: Arc<Shared>,
     served: BTreeMap<IfaceId, Served>,
@@ -97,9 +128,9 @@ pub(crate) struct Interfaces {
 }
 
 impl Interfaces {
-    pub fn new(port: u16, tx: mpsc::Sender<Inbound>, shared: Arc<Shared>) -> Self {
+    pub fn new(ports: UdpPorts, tx: mpsc::Sender<Inbound>, shared: Arc<Shared>) -> Self {
         Interfaces {
-            port,
+            ports,
             tx,
             shared,
             served: BTreeMap::new(),
@@ -119,24 +150,40 @@ impl Interfaces {
         })
     }
 
-    /// Opens the sockets of a new interface address and starts receiving on them.
+    /// Opens the sockets of a new interface address, both services, and starts receiving on
+    /// them. If any socket cannot be opened, none stays open.
     pub fn open(&mut self, iface: Interface) -> Result<IfaceId, BindError> {
         let id = self.id_for((iface.name.clone(), iface.addr));
-        let unicast = bind_udp(&iface.name, iface.addr, self.port, true)?;
-        let unicast = to_tokio(&iface, iface.addr, self.port, unicast)?;
+        let [name, datagram] = self.bind_pair(&iface, iface.addr, true)?;
         self.join_broadcast(id, &iface)?;
-        let socket = Arc::new(unicast);
-        let task = self.spawn_receiver(socket.clone(), Via::Unicast(id));
+        let sockets = [Arc::new(name), Arc::new(datagram)];
+        let tasks =
+            [0, 1].map(|i| self.spawn_receiver(sockets[i].clone(), SERVICES[i], Via::Unicast(id)));
         self.served.insert(
             id,
             Served {
                 id,
                 iface,
-                socket,
-                task,
+                sockets,
+                tasks,
             },
         );
         Ok(id)
+    }
+
+    /// Binds `addr` on the name and the datagram port.
+    fn bind_pair(
+        &self,
+        iface: &Interface,
+        addr: Ipv4Addr,
+        send_broadcast: bool,
+    ) -> Result<[UdpSocket; 2], BindError> {
+        let open = |service| {
+            let port = self.ports.of(service);
+            let s = bind_udp(&iface.name, addr, port, send_broadcast)?;
+            to_tokio(iface, addr, port, s)
+        };
+        Ok([open(Service::Name)?, open(Service::Datagram)?])
     }
 
     /// Takes up new attributes (mask, broadcast, MAC) of an address already served.
@@ -157,7 +204,7 @@ impl Interfaces {
     /// Stops serving an address: its receive task ends and its sockets close.
     pub fn close(&mut self, id: IfaceId) -> Option<Served> {
         let s = self.served.remove(&id)?;
-        s.task.abort();
+        s.tasks.iter().for_each(JoinHandle::abort);
         self.leave_broadcast(id, s.iface.broadcast);
         Some(s)
     }
@@ -200,13 +247,17 @@ impl Interfaces {
             }
             return Ok(());
         }
-        let s = bind_udp(&iface.name, iface.broadcast, self.port, false)?;
-        let s = to_tokio(iface, iface.broadcast, self.port, s)?;
-        let task = self.spawn_receiver(Arc::new(s), Via::Broadcast(iface.broadcast));
+        let sockets = self.bind_pair(iface, iface.broadcast, false)?;
+        let via = Via::Broadcast(iface.broadcast);
+        let [name, datagram] = sockets.map(Arc::new);
+        let tasks = [
+            self.spawn_receiver(name, Service::Name, via),
+            self.spawn_receiver(datagram, Service::Datagram, via),
+        ];
         self.broadcast.insert(
             iface.broadcast,
             BroadcastSocket {
-                task,
+                tasks,
                 members: vec![id],
             },
         );
@@ -220,23 +271,24 @@ impl Interfaces {
         b.members.retain(|m| *m != id);
         if b.members.is_empty() {
             if let Some(b) = self.broadcast.remove(&broadcast) {
-                b.task.abort();
+                b.tasks.iter().for_each(JoinHandle::abort);
             }
         }
     }
 
-    fn spawn_receiver(&self, socket: Arc<UdpSocket>, via: Via) -> JoinHandle<()> {
-        tokio::spawn(receive(socket, via, self.tx.clone(), self.shared.clone()))
+    fn spawn_receiver(&self, socket: Arc<UdpSocket>, service: Service, via: Via) -> JoinHandle<()> {
+        let (tx, shared) = (self.tx.clone(), self.shared.clone());
+        tokio::spawn(receive(socket, service, via, tx, shared))
     }
 }
 
 impl Drop for Interfaces {
     fn drop(&mut self) {
         for s in self.served.values() {
-            s.task.abort();
+            s.tasks.iter().for_each(JoinHandle::abort);
         }
         for b in self.broadcast.values() {
-            b.task.abort();
+            b.tasks.iter().for_each(JoinHandle::abort);
         }
     }
 }
@@ -257,12 +309,19 @@ fn to_tokio(
 }
 
 /// Receives on one socket until the main loop goes away; a full queue drops and counts.
-async fn receive(socket: Arc<UdpSocket>, via: Via, tx: mpsc::Sender<Inbound>, shared: Arc<Shared>) {
+async fn receive(
+    socket: Arc<UdpSocket>,
+    service: Service,
+    via: Via,
+    tx: mpsc::Sender<Inbound>,
+    shared: Arc<Shared>,
+) {
     let mut buf = vec![0u8; RECV_BUFFER_LEN];
     loop {
         match socket.recv_from(&mut buf).await {
             Ok((n, SocketAddr::V4(src))) => {
                 let msg = Inbound {
+                    service,
                     via,
                     src,
                     data: buf[..n].to_vec(),
@@ -279,7 +338,7 @@ async fn receive(socket: Arc<UdpSocket>, via: Via, tx: mpsc::Sender<Inbound>, sh
             Ok((_, SocketAddr::V6(_))) => {}
             Err(e) => {
                 shared.receive_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(error = %e, ?via, "receive failed");
+                tracing::debug!(error = %e, ?service, ?via, "receive failed");
                 tokio::time::sleep(RECV_ERROR_PAUSE).await;
             }
         }

@@ -1,12 +1,17 @@
-//! The daemon: the tokio driver around the name engine.
+//! The daemon: the tokio driver around the protocol engines ([`Node`]: the name service and the
+//! browser).
 //!
-//! One current-thread runtime. A receive task per socket feeds a bounded queue (a full queue
-//! drops and counts); the main loop owns the [`NameEngine`], hands it each datagram and each
-//! due timeout, sends what it queues from the address of the interface concerned, and logs its
-//! events. It re-scans the interfaces periodically, answers the control socket, and on SIGTERM
-//! or SIGINT releases its names and stops.
+//! One current-thread runtime. A receive task per socket (UDP 137 and 138, unicast and
+//! broadcast) feeds a bounded queue (a full queue drops and counts); the main loop owns the
+//! [`Node`], hands it each datagram and each due timeout, sends what it queues from the socket of
+//! the service and interface concerned, and logs its events. It re-scans the interfaces
+//! periodically, keeps the browse list on disk, answers the control socket, and on SIGTERM or
+//! SIGINT says goodbye (a last announcement, a forced election if it is the master, the release
+//! of every name), saves the browse list and stops.
 
+mod browse;
 mod ifaces;
+mod persist;
 mod report;
 
 use std::collections::{BTreeMap, HashSet};
@@ -22,13 +27,17 @@ use tokio::sync::mpsc;
 use tracing::{debug, error, info, trace, warn};
 
 use crate::config::Settings;
-use crate::control::{ControlError, ControlListener, StatusRequest};
+use crate::control::{ControlCall, ControlError, ControlListener, DatagramServiceCounters};
 use crate::exit;
 use crate::iface::{self, Interface, SkipReason};
-use crate::protocol::engine::names::{Disposition, NameConfig, NameEngine};
-use crate::protocol::engine::{IfaceId, Rng, Transmit};
+use crate::protocol::engine::browser::BrowserConfig;
+use crate::protocol::engine::browser::list::BrowseLimits;
+use crate::protocol::engine::names::{Disposition, NameConfig};
+use crate::protocol::engine::node::Node;
+use crate::protocol::engine::{IfaceAddr, IfaceId, Rng, Service, Transmit};
 use crate::sockets::BindError;
-use ifaces::{Inbound, Interfaces, Key, Shared, Via};
+use ifaces::{Inbound, Interfaces, Key, Shared, UdpPorts, Via};
+use persist::{Persist, SaveResult};
 use report::Summary;
 
 /// Datagrams queued between the receive tasks and the main loop; past it they are dropped.
@@ -39,6 +48,8 @@ const BATCH: usize = 64;
 const SEND_WAIT: Duration = Duration::from_millis(50);
 /// How often the dropped-input summary may be logged.
 const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
+/// What the browser says of a datagram from outside the interface's subnet.
+const OFF_SUBNET: &str = "source outside the interface's subnet";
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +73,7 @@ pub enum DaemonError {
         /// The allow list in force.
         allow: Vec<String>,
     },
-    /// A name service socket could not be bound.
+    /// A name or datagram service socket could not be bound.
     #[error(transparent)]
     Bind(#[from] BindError),
     /// The control socket could not be opened.
@@ -109,7 +120,7 @@ fn no_interface_message(skipped: &[(String, SkipReason)], allow: &[String]) -> S
 }
 
 /// Runs the daemon until SIGTERM or SIGINT. Call it inside a tokio runtime (a current-thread
-/// one is enough). Returns once the names are released.
+/// one is enough). Returns once the names are released and the browse list is saved.
 pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
@@ -130,17 +141,27 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     }
     let shared = Arc::new(Shared::default());
     let (tx, mut inbound) = mpsc::channel(INBOUND_QUEUE);
-    let mut ifaces = Interfaces::new(settings.ports.name, tx, shared.clone());
+    let ports = UdpPorts {
+        name: settings.ports.name,
+        datagram: settings.ports.datagram,
+    };
+    let mut ifaces = Interfaces::new(ports, tx, shared.clone());
     for i in usable {
         ifaces.open(i)?;
     }
     let control = ControlListener::bind(&settings.control_socket)?;
-    let (control_tx, mut control_rx) = mpsc::channel::<StatusRequest>(16);
+    let (control_tx, mut control_rx) = mpsc::channel::<ControlCall>(16);
     let control_task = tokio::spawn(control.serve(control_tx));
+    let (save_tx, mut save_rx) = mpsc::channel::<SaveResult>(2);
 
     let now = Instant::now();
+    let persist = Persist::load(&settings.state_dir, now);
     let mut d = Daemon {
-        engine: NameEngine::new(name_config(&settings), Rng::new(seed())),
+        node: Node::new(
+            name_config(&settings),
+            browser_config(&settings),
+            Rng::new(seed()),
+        ),
         ifaces,
         shared,
         started: now,
@@ -149,21 +170,29 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         summary: Summary::default(),
         bind_failures: HashSet::new(),
         warned_empty: false,
+        dgram: DatagramServiceCounters::default(),
+        persist,
         settings,
     };
+    let b = &d.settings.browser;
     info!(
         netbios_name = %d.settings.netbios_name.base_str(),
         workgroup = %d.settings.workgroup.base_str(),
-        port = d.settings.ports.name,
+        name_port = d.settings.ports.name,
+        datagram_port = d.settings.ports.datagram,
+        os_level = b.os_level,
+        preferred_master = b.preferred_master,
+        local_master = b.local_master,
         control_socket = %d.settings.control_socket.display(),
-        "nbtd {} serving the NetBIOS name service",
+        "nbtd {} serving the NetBIOS name service and the browser",
         env!("CARGO_PKG_VERSION")
     );
     let addrs: Vec<_> = d.ifaces.served().map(|s| s.engine_addr()).collect();
     for a in addrs {
         d.log_serving(a.id, "serving");
-        d.engine.add_interface(now, a);
+        d.add_interface(now, a);
     }
+    d.persist.settle(&d.node, d.ifaces.served().map(|s| s.id));
     d.flush().await;
 
     let period = d.settings.rescan_interval;
@@ -179,8 +208,13 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
-        let deadline = d.engine.poll_timeout();
+        let deadline = d.node.poll_timeout();
         let wake = deadline.map_or_else(
+            || tokio::time::Instant::now() + Duration::from_secs(3600),
+            tokio::time::Instant::from_std,
+        );
+        let save_due = d.persist.due();
+        let save_at = save_due.map_or_else(
             || tokio::time::Instant::now() + Duration::from_secs(3600),
             tokio::time::Instant::from_std,
         );
@@ -195,11 +229,16 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
                 break;
             }
             _ = tokio::time::sleep_until(wake), if deadline.is_some() => {
-                d.engine.handle_timeout(Instant::now());
+                d.node.handle_timeout(Instant::now());
             }
-            Some(reply) = control_rx.recv() => {
-                let _ = reply.send(d.status());
+            Some(call) = control_rx.recv() => {
+                let _ = call.reply.send(d.answer(call.request));
             }
+            _ = tokio::time::sleep_until(save_at), if save_due.is_some() => {
+                let served = d.served_addrs();
+                d.persist.start_save(Instant::now(), &d.node, &served, save_tx.clone());
+            }
+            Some(r) = save_rx.recv() => d.persist.finished(r),
             _ = rescan.tick(), if period.is_some() => d.rescan().await,
             _ = summary.tick() => d.summarize(),
             Some(m) = inbound.recv() => {
@@ -213,23 +252,48 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
             }
         }
         d.flush().await;
+        d.persist.observe(&d.node, d.ifaces.served().map(|s| s.id));
     }
 
-    d.engine.shutdown(Instant::now());
-    let released = d.flush().await;
+    let releases_before = d.node.names().counters().sent;
+    d.node.shutdown(Instant::now());
+    let sent = d.flush().await;
+    let released = d.node.names().counters().sent - releases_before;
+    let served = d.served_addrs();
+    d.persist.save_at_exit(&d.node, &served, &mut save_rx).await;
     info!(
         releases = released,
-        "stopped; sent {released} name releases"
+        "stopped; sent {released} name releases ({sent} datagrams in all)"
     );
     control_task.abort();
     Ok(())
 }
 
-/// The engine's configuration from the daemon's.
+/// The name engine's configuration from the daemon's.
 fn name_config(s: &Settings) -> NameConfig {
     let mut c = NameConfig::new(s.netbios_name, s.workgroup);
     c.aliases = s.aliases.clone();
     c.port = s.ports.name;
+    c.answer_remote_subnets = s.answer_remote_subnets;
+    c
+}
+
+/// The browser's configuration from the daemon's.
+fn browser_config(s: &Settings) -> BrowserConfig {
+    let b = &s.browser;
+    let mut c = BrowserConfig::new(s.netbios_name, s.workgroup);
+    c.comment = b.comment.as_bytes().to_vec();
+    c.os_level = b.os_level;
+    c.preferred_master = b.preferred_master;
+    c.local_master = b.local_master;
+    c.limits = BrowseLimits {
+        max_servers_per_workgroup: b.max_servers_per_workgroup,
+        max_workgroups: b.max_workgroups,
+        max_servers_total: b.max_servers_total,
+    };
+    c.port = s.ports.datagram;
+    c.master_probe_interval = Duration::from_millis(b.master_probe_interval_ms);
+    c.honour_reset_state = b.honour_reset_state;
     c.answer_remote_subnets = s.answer_remote_subnets;
     c
 }
@@ -252,7 +316,7 @@ fn seed() -> u64 {
 
 struct Daemon {
     settings: Settings,
-    engine: NameEngine,
+    node: Node,
     ifaces: Interfaces,
     shared: Arc<Shared>,
     started: Instant,
@@ -262,50 +326,112 @@ struct Daemon {
     /// Addresses whose sockets failed to open at a rescan, reported once until they work.
     bind_failures: HashSet<Key>,
     warned_empty: bool,
+    /// The datagram service's counters.
+    dgram: DatagramServiceCounters,
+    /// The browse list on disk.
+    persist: Persist,
 }
 
 impl Daemon {
     fn on_inbound(&mut self, m: Inbound) {
         let now = Instant::now();
         match m.via {
-            Via::Unicast(id) => self.handle(now, id, m.src, false, &m.data),
+            Via::Unicast(id) => self.handle(now, m.service, id, m.src, false, &m.data),
             Via::Broadcast(b) => {
                 for id in self.ifaces.members(b).to_vec() {
-                    self.handle(now, id, m.src, true, &m.data);
+                    self.handle(now, m.service, id, m.src, true, &m.data);
                 }
             }
         }
     }
 
-    fn handle(&mut self, now: Instant, id: IfaceId, src: SocketAddrV4, bcast: bool, data: &[u8]) {
-        let off_subnet = self.engine.counters().off_subnet;
-        match self.engine.handle_datagram(now, id, src, bcast, data) {
-            Disposition::Handled => trace!(%src, "handled"),
-            Disposition::Malformed(e) => debug!(%src, error = %e, "malformed datagram dropped"),
-            Disposition::Ignored(reason) if self.engine.counters().off_subnet > off_subnet => {
-                debug!(%src, reason, "off-subnet datagram dropped (answer_remote_subnets is off)")
+    fn handle(
+        &mut self,
+        now: Instant,
+        service: Service,
+        id: IfaceId,
+        src: SocketAddrV4,
+        bcast: bool,
+        data: &[u8],
+    ) {
+        let off_subnet = self.node.names().counters().off_subnet;
+        let d = self
+            .node
+            .handle_datagram(now, service, id, src, bcast, data);
+        let off_subnet = match service {
+            Service::Name => self.node.names().counters().off_subnet > off_subnet,
+            Service::Datagram => {
+                self.dgram.received += 1;
+                match &d {
+                    Disposition::Handled => self.persist.touch(),
+                    Disposition::Malformed(_) => self.dgram.malformed += 1,
+                    Disposition::Ignored(reason) if *reason == OFF_SUBNET => {
+                        self.dgram.off_subnet += 1
+                    }
+                    Disposition::Ignored(_) => {}
+                }
+                matches!(d, Disposition::Ignored(OFF_SUBNET))
             }
-            Disposition::Ignored(reason) => trace!(%src, reason, "ignored"),
+        };
+        match d {
+            Disposition::Handled => trace!(%src, ?service, "handled"),
+            Disposition::Malformed(e) => {
+                debug!(%src, ?service, error = %e, "malformed datagram dropped")
+            }
+            Disposition::Ignored(reason) if off_subnet => debug!(
+                %src, ?service, reason,
+                "off-subnet datagram dropped (answer_remote_subnets is off)"
+            ),
+            Disposition::Ignored(reason) => trace!(%src, ?service, reason, "ignored"),
         }
     }
 
-    /// Sends every datagram the engine queued and logs its events; returns how many were sent.
+    /// Starts serving an interface address in the node, with its saved browse list.
+    fn add_interface(&mut self, now: Instant, a: IfaceAddr) {
+        let (id, addr) = (a.id, a.addr);
+        self.node.add_interface(now, a);
+        let n = self.persist.restore(&mut self.node, now, id, addr);
+        if n > 0 {
+            info!(entries = n, address = %addr, "restored the saved browse list");
+        }
+    }
+
+    /// Stops serving an interface address in the node, keeping its browse list for its return.
+    fn remove_interface(&mut self, now: Instant, id: IfaceId, release: bool) {
+        let kept = self.node.browser().list(id).map(|l| l.snapshot(now));
+        if let (Some(records), Some(s)) = (kept, self.ifaces.get(id)) {
+            let addr = s.iface.addr;
+            self.persist.keep(now, addr, records);
+        }
+        self.node.remove_interface(now, id, release);
+    }
+
+    /// The interface addresses served, with their IDs.
+    fn served_addrs(&self) -> Vec<(IfaceId, std::net::Ipv4Addr)> {
+        self.ifaces.served().map(|s| (s.id, s.iface.addr)).collect()
+    }
+
+    /// Sends every datagram the node queued and logs its events; returns how many were sent.
     async fn flush(&mut self) -> usize {
         let mut sent = 0;
-        while let Some(t) = self.engine.poll_transmit() {
+        while let Some(t) = self.node.poll_transmit() {
             if self.send(t).await {
                 sent += 1;
             }
         }
-        while let Some(e) = self.engine.poll_event() {
+        while let Some(e) = self.node.poll_event() {
             self.log_event(e);
         }
         sent
     }
 
-    /// Sends one datagram from the unicast socket of its interface address.
+    /// Sends one datagram from the unicast socket of its service and interface address.
     async fn send(&mut self, t: Transmit) -> bool {
-        let Some(socket) = self.ifaces.get(t.iface).map(|s| s.socket.clone()) else {
+        let socket = self
+            .ifaces
+            .get(t.iface)
+            .map(|s| s.socket(t.service).clone());
+        let Some(socket) = socket else {
             self.send_failed(t.dst, "the interface address is no longer served".into());
             return false;
         };
@@ -365,7 +491,7 @@ impl Daemon {
             .collect();
         for &id in &gone {
             // The address is gone: releases could not be sent from it.
-            self.engine.remove_interface(now, id, false);
+            self.remove_interface(now, id, false);
             if let Some(s) = self.ifaces.close(id) {
                 info!(
                     interface = %s.iface.name,
@@ -386,11 +512,13 @@ impl Daemon {
                     Ok(()) => {
                         if let Some(a) = self.ifaces.get(id).map(|s| s.engine_addr()) {
                             self.log_serving(id, "address changed; serving");
-                            self.engine.add_interface(now, a);
+                            // The node starts the address afresh; its browse list goes along.
+                            self.remove_interface(now, id, false);
+                            self.add_interface(now, a);
                         }
                     }
                     Err(e) => {
-                        self.engine.remove_interface(now, id, false);
+                        self.remove_interface(now, id, false);
                         self.ifaces.close(id);
                         error!("{e}; no longer serving {} {}", key.0, key.1);
                     }
@@ -400,7 +528,7 @@ impl Daemon {
                         self.bind_failures.remove(&key);
                         if let Some(a) = self.ifaces.get(id).map(|s| s.engine_addr()) {
                             self.log_serving(id, "new address; serving");
-                            self.engine.add_interface(now, a);
+                            self.add_interface(now, a);
                         }
                     }
                     Err(e) => {
@@ -430,5 +558,63 @@ impl Daemon {
             send_errors: self.send_errors,
             receive_errors: self.shared.receive_errors.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::protocol::NetbiosName;
+    use crate::protocol::engine::dgram::DatagramLayer;
+    use crate::protocol::name::{Scope, ScopedName};
+    use crate::protocol::wire::Emit;
+    use crate::protocol::wire::browse::{
+        Announcement, BrowserFrame, MAILSLOT_BROWSE, ServerName, ServerType,
+    };
+
+    fn iface(id: u32, a: [u8; 4]) -> IfaceAddr {
+        IfaceAddr {
+            id: IfaceId(id),
+            addr: Ipv4Addr::from(a),
+            netmask: Ipv4Addr::new(255, 255, 255, 0),
+            broadcast: Ipv4Addr::new(a[0], a[1], a[2], 255),
+            mac: [0; 6],
+        }
+    }
+
+    /// The driver counts off-subnet datagrams by the browser's reason: it must stay the same.
+    #[test]
+    fn the_browser_drops_off_subnet_datagrams_with_the_reason_the_driver_counts() {
+        let wg = NetbiosName::new("LABWG", 0).unwrap();
+        let name = NetbiosName::new("ALPHA", 0).unwrap();
+        let mut node = Node::new(
+            NameConfig::new(name, wg),
+            BrowserConfig::new(name, wg),
+            Rng::new(1),
+        );
+        let now = Instant::now();
+        node.add_interface(now, iface(1, [10, 0, 0, 1]));
+        let frame = BrowserFrame::HostAnnouncement(Announcement::new(
+            ServerName::new("FARAWAY").unwrap(),
+            ServerType::SERVER,
+            60_000,
+            Vec::new(),
+        ));
+        let far = iface(9, [192, 168, 7, 5]);
+        let t = DatagramLayer::new(138, Scope::none(), 1)
+            .mailslot(
+                &far,
+                NetbiosName::new("FARAWAY", 0).unwrap(),
+                ScopedName::unscoped(wg.with_suffix(0x1d)),
+                None,
+                MAILSLOT_BROWSE,
+                frame.to_vec().unwrap(),
+            )
+            .unwrap();
+        let src = SocketAddrV4::new(far.addr, 138);
+        let d = node.handle_datagram(now, Service::Datagram, IfaceId(1), src, true, &t.payload);
+        assert_eq!(d, Disposition::Ignored(OFF_SUBNET));
     }
 }

@@ -1,13 +1,15 @@
-//! What the daemon tells people: one log line per name event, a summary of dropped input at most
-//! once a minute, and the status the control socket returns.
+//! What the daemon tells people: one log line per name or browser event, a summary of dropped
+//! input at most once a minute, and the status the control socket returns.
 
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::Daemon;
 use crate::control::{DaemonStatus, InterfaceStatus, NameStatus};
 use crate::protocol::NetbiosName;
 use crate::protocol::engine::IfaceId;
+use crate::protocol::engine::browser::{BrowserEvent, Role};
 use crate::protocol::engine::names::NameEvent;
+use crate::protocol::engine::node::Event;
 
 /// The counters as of the last summary.
 #[derive(Debug, Default)]
@@ -16,6 +18,8 @@ pub(super) struct Summary {
     off_subnet: u64,
     dropped_queue_full: u64,
     send_errors: u64,
+    /// ResetStateRequests ignored since the last summary (the first is logged at once).
+    resets_ignored: u64,
 }
 
 impl Daemon {
@@ -27,7 +31,85 @@ impl Daemon {
     }
 
     /// One log line per event.
-    pub(super) fn log_event(&self, e: NameEvent) {
+    pub(super) fn log_event(&mut self, e: Event) {
+        match e {
+            Event::Name(e) => self.log_name_event(e),
+            Event::Browser(e) => self.log_browser_event(e),
+        }
+    }
+
+    fn log_browser_event(&mut self, e: BrowserEvent) {
+        let wg = self.settings.workgroup.base_str();
+        match e {
+            BrowserEvent::RoleChanged { iface, role } => {
+                let on = self.label(iface);
+                let role = match role {
+                    Role::Master => "the local master browser",
+                    Role::Backup => "a backup browser",
+                    Role::Potential => "a potential browser",
+                    Role::NonBrowser => "not a browser",
+                };
+                info!(workgroup = %wg, interface = %on, "now {role} of {wg} on {on}");
+            }
+            BrowserEvent::ElectionStarted { iface, reason } => {
+                debug!(workgroup = %wg, interface = %self.label(iface), reason, "standing in a browser election");
+            }
+            BrowserEvent::ElectionWon { iface } => {
+                let on = self.label(iface);
+                info!(
+                    workgroup = %wg, interface = %on,
+                    "won the browser election for {wg} on {on}; registering {wg}<1d>"
+                );
+            }
+            BrowserEvent::ElectionLost {
+                iface,
+                winner,
+                from,
+            } => {
+                let on = self.label(iface);
+                let winner = crate::state::escape(winner.as_bytes());
+                info!(
+                    workgroup = %wg, interface = %on, %winner, %from,
+                    "lost the browser election for {wg} on {on} to {winner} at {from}"
+                );
+            }
+            BrowserEvent::MasterFound { iface, name, addr } => {
+                let on = self.label(iface);
+                let who = match name {
+                    Some(n) => format!("{} at {addr}", crate::state::escape(n.as_bytes())),
+                    None => addr.to_string(),
+                };
+                info!(
+                    workgroup = %wg, interface = %on, master = %addr,
+                    "the local master browser of {wg} on {on} is {who}"
+                );
+            }
+            BrowserEvent::MasterLost {
+                iface,
+                addr,
+                reason,
+            } => {
+                let on = self.label(iface);
+                warn!(
+                    workgroup = %wg, interface = %on, master = %addr, reason,
+                    "lost the local master browser of {wg} on {on} ({addr}): {reason}; \
+                     electing a new one"
+                );
+            }
+            BrowserEvent::ResetStateIgnored { iface, from } => {
+                self.summary.resets_ignored += 1;
+                if self.summary.resets_ignored == 1 {
+                    warn!(
+                        %from, interface = %self.label(iface),
+                        "{from} sent a ResetStateRequest; ignored it (browser.honour_reset_state \
+                         is off); more in the next minute are only counted"
+                    );
+                }
+            }
+        }
+    }
+
+    fn log_name_event(&self, e: NameEvent) {
         match e {
             NameEvent::Registered { iface, name, group } => {
                 info!(%name, group, interface = %self.label(iface), "name registered");
@@ -96,27 +178,38 @@ impl Daemon {
         }
     }
 
-    /// Logs what was dropped since the last summary, if anything.
+    /// Logs what was dropped since the last summary, if anything: both services together.
     pub(super) fn summarize(&mut self) {
-        let c = self.engine.counters();
+        let c = self.node.names().counters();
+        let g = self.dgram;
         let d = self.driver_counters();
         let s = &mut self.summary;
-        let malformed = c.malformed - s.malformed;
-        let off_subnet = c.off_subnet - s.off_subnet;
+        let (all_malformed, all_off_subnet) =
+            (c.malformed + g.malformed, c.off_subnet + g.off_subnet);
+        let malformed = all_malformed - s.malformed;
+        let off_subnet = all_off_subnet - s.off_subnet;
         let dropped = d.dropped_queue_full - s.dropped_queue_full;
         let send_errors = d.send_errors - s.send_errors;
+        let resets = s.resets_ignored;
         *s = Summary {
-            malformed: c.malformed,
-            off_subnet: c.off_subnet,
+            malformed: all_malformed,
+            off_subnet: all_off_subnet,
             dropped_queue_full: d.dropped_queue_full,
             send_errors: d.send_errors,
+            resets_ignored: 0,
         };
         if malformed + off_subnet > 0 {
             info!(
                 malformed,
                 off_subnet,
                 "dropped {malformed} malformed and {off_subnet} off-subnet datagrams in the last \
-                 minute"
+                 minute (name and datagram services)"
+            );
+        }
+        if resets > 1 {
+            warn!(
+                resets,
+                "ignored {resets} ResetStateRequests in the last minute"
             );
         }
         if dropped > 0 {
@@ -137,7 +230,7 @@ impl Daemon {
 
     /// The answer to a status request.
     pub(super) fn status(&self) -> DaemonStatus {
-        let names = self.engine.names();
+        let names = self.node.names().names();
         let interfaces = self
             .ifaces
             .served()
@@ -157,6 +250,7 @@ impl Daemon {
                         state: n.state.into(),
                     })
                     .collect(),
+                browser: self.interface_browser(s.id),
             })
             .collect();
         DaemonStatus {
@@ -167,7 +261,9 @@ impl Daemon {
             aliases: self.settings.aliases.iter().map(base_text).collect(),
             uptime_secs: self.started.elapsed().as_secs(),
             interfaces,
-            name_service: self.engine.counters().into(),
+            name_service: self.node.names().counters().into(),
+            datagram_service: self.dgram,
+            browser: self.node.browser().counters().into(),
             driver: self.driver_counters(),
         }
     }
@@ -182,7 +278,7 @@ fn folded(repeats: u32) -> String {
 }
 
 /// The name without its suffix, escaped as the name's text form escapes it.
-fn base_text(n: &NetbiosName) -> String {
+pub(super) fn base_text(n: &NetbiosName) -> String {
     let s = n.to_string();
     // The text form ends with `<xx>`.
     s[..s.len() - 4].to_owned()

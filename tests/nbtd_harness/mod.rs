@@ -72,6 +72,29 @@ pub fn free_port() -> u16 {
     panic!("no free UDP port on loopback");
 }
 
+/// Two distinct ports from [`free_port`]: for the name and the datagram service.
+pub fn free_ports() -> (u16, u16) {
+    let name = free_port();
+    for _ in 0..100 {
+        let datagram = free_port();
+        if datagram != name {
+            return (name, datagram);
+        }
+    }
+    panic!("no second free UDP port on loopback");
+}
+
+/// `--name-port` and `--datagram-port` with free ports, so that nothing binds 137 or 138 on the
+/// machine's loopback.
+pub fn port_args(ports: (u16, u16)) -> Vec<String> {
+    vec![
+        "--name-port".into(),
+        ports.0.to_string(),
+        "--datagram-port".into(),
+        ports.1.to_string(),
+    ]
+}
+
 /// A running `nbtd`, killed on drop; its stderr is collected as it goes.
 pub struct Daemon {
     child: Child,

@@ -20,16 +20,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use nbtd::control::BrowseListReply;
 use nbtd::protocol::engine::dgram::DatagramLayer;
 use nbtd::protocol::engine::{IfaceAddr, IfaceId};
 use nbtd::protocol::name::{NetbiosName, Scope, ScopedName, suffix};
 use nbtd::protocol::wire::Emit;
-use nbtd::protocol::wire::browse::{BrowserFrame, GetBackupListRequest, MAILSLOT_BROWSE};
+use nbtd::protocol::wire::browse::{
+    BrowserFrame, GetBackupListRequest, MAILSLOT_BROWSE, ServerName, ServerType,
+};
 use serde::Serialize;
 use tokio::time::Instant;
 
 use nbtd::protocol::engine::session::client::ServerListing;
-use nbtd::protocol::wire::browse::{ServerName, ServerType};
 use nbtd::protocol::wire::rap::records::ServerInfo1;
 
 use crate::common::{Found, Global, base_text, print_json, random_u16, render_table};
@@ -116,8 +118,9 @@ pub struct MasterLine {
 pub struct View {
     /// `daemon` or `lan`.
     pub source: &'static str,
-    /// How the list was made on the LAN: `rap` (a browser's browse list, over TCP 139) or
-    /// `node_status` (the hosts that answered).
+    /// How the list was made: `control_socket` (the local nbtd's browse list), `rap` (a LAN
+    /// browser's browse list, over TCP 139) or `node_status` (the hosts that answered on the
+    /// LAN).
     pub via: &'static str,
     /// The browser whose browse list was read (with `via` = `rap`).
     pub browser: Option<MasterLine>,
@@ -131,6 +134,94 @@ pub struct View {
     pub machines: Vec<Machine>,
     /// The workgroups (with `--workgroups`).
     pub workgroups: Vec<WorkgroupLine>,
+}
+
+/// SV_TYPE bits in words: server or workstation, then the browser role.
+pub fn describe_type(t: ServerType) -> String {
+    let mut words = Vec::new();
+    if t.contains(ServerType::DOMAIN_CTRL) {
+        words.push("domain controller");
+    } else if t.contains(ServerType::SERVER) {
+        words.push("server");
+    } else if t.contains(ServerType::WORKSTATION) {
+        words.push("workstation");
+    }
+    if t.contains(ServerType::MASTER_BROWSER) {
+        words.push("master browser");
+    } else if t.contains(ServerType::BACKUP_BROWSER) {
+        words.push("backup browser");
+    } else if t.contains(ServerType::POTENTIAL_BROWSER) {
+        words.push("potential browser");
+    }
+    if words.is_empty() {
+        "unknown".to_owned()
+    } else {
+        words.join(", ")
+    }
+}
+
+/// The view from the local daemon's browse list: every interface's list, merged by name.
+pub fn from_daemon(reply: BrowseListReply, workgroups: bool) -> View {
+    let master = reply
+        .interfaces
+        .iter()
+        .find_map(|i| i.master.clone())
+        .map(|m| MasterLine {
+            name: m.name,
+            address: m.address,
+        });
+    if workgroups {
+        let mut seen = BTreeSet::new();
+        let workgroups = reply
+            .interfaces
+            .iter()
+            .flat_map(|i| &i.workgroups)
+            .filter(|w| seen.insert(w.name.to_uppercase()))
+            .map(|w| WorkgroupLine {
+                name: w.name.clone(),
+                master: Some(w.master.clone()).filter(|m| !m.is_empty()),
+                address: w.address,
+            })
+            .collect();
+        return View {
+            source: "daemon",
+            via: "control_socket",
+            browser: None,
+            workgroup: None,
+            master: None,
+            backups: Vec::new(),
+            machines: Vec::new(),
+            workgroups,
+        };
+    }
+    let mut seen = BTreeSet::new();
+    let mut machines: Vec<Machine> = reply
+        .interfaces
+        .iter()
+        .flat_map(|i| &i.servers)
+        .filter(|s| seen.insert(s.name.to_uppercase()))
+        .map(|s| {
+            let t = ServerType::from_bits_retain(s.server_type);
+            Machine {
+                name: s.name.clone(),
+                address: s.address,
+                server_type: Some(s.server_type),
+                kind: describe_type(t),
+                comment: Some(s.comment.clone()).filter(|c| !c.is_empty()),
+            }
+        })
+        .collect();
+    machines.sort_by_key(|m| m.name.to_uppercase());
+    View {
+        source: "daemon",
+        via: "control_socket",
+        browser: None,
+        workgroup: Some(reply.workgroup),
+        master,
+        backups: Vec::new(),
+        machines,
+        workgroups: Vec::new(),
+    }
 }
 
 /// A machine from its node status: server when it has `<20>`, master when it holds the
@@ -161,26 +252,6 @@ fn machine_from_status(h: &HostLine, workgroup: &str) -> Option<Machine> {
     })
 }
 
-/// What a machine is, in words, from its SV_TYPE bits: server or workstation, then its roles.
-pub fn kind_from_type(t: ServerType) -> String {
-    let mut words = vec![if t.contains(ServerType::SERVER) {
-        "server"
-    } else {
-        "workstation"
-    }];
-    for (bit, word) in [
-        (ServerType::DOMAIN_CTRL, "domain controller"),
-        (ServerType::DOMAIN_MASTER, "domain master browser"),
-        (ServerType::MASTER_BROWSER, "master browser"),
-        (ServerType::BACKUP_BROWSER, "backup browser"),
-    ] {
-        if t.contains(bit) {
-            words.push(word);
-        }
-    }
-    words.join(", ")
-}
-
 /// A machine from a browse list entry; its address when the node status sweep saw it.
 fn machine_from_entry(e: &ServerInfo1, hosts: &[HostLine]) -> Machine {
     let name = rap_text(e.name.as_bytes());
@@ -196,7 +267,7 @@ fn machine_from_entry(e: &ServerInfo1, hosts: &[HostLine]) -> Machine {
         name,
         address,
         server_type: Some(e.server_type.bits()),
-        kind: kind_from_type(e.server_type),
+        kind: describe_type(e.server_type),
         comment: Some(rap_text(&e.comment)),
     }
 }
@@ -584,23 +655,28 @@ pub async fn from_lan(req: &Request, global: &Global) -> anyhow::Result<View> {
 
 /// Runs `nbt view`.
 pub async fn run(req: &Request, global: &Global) -> anyhow::Result<Found> {
-    // The local daemon, when one answers, says which workgroup is ours.
-    let ours = match req.source {
+    let daemon = match req.source {
         Source::Lan => None,
-        Source::Auto => nbtd::control::query_status(&req.control_socket).ok(),
-        Source::Daemon => Some(nbtd::control::query_status(&req.control_socket)?),
-    }
-    .map(|s| s.workgroup);
-    if req.source == Source::Daemon {
-        anyhow::bail!(
-            "nbtd does not serve its browse list on the control socket yet; use --lan to ask the LAN"
-        );
-    }
-    let mut req = req.clone();
-    if req.workgroup.is_none() {
-        req.workgroup = ours;
-    }
-    let view = from_lan(&req, global).await?;
+        Source::Auto => {
+            match nbtd::control::query_browse_list(&req.control_socket, req.workgroup.as_deref()) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    if global.verbose {
+                        eprintln!("nbt: no local nbtd ({e:#}); asking the LAN");
+                    }
+                    None
+                }
+            }
+        }
+        Source::Daemon => Some(nbtd::control::query_browse_list(
+            &req.control_socket,
+            req.workgroup.as_deref(),
+        )?),
+    };
+    let view = match daemon {
+        Some(reply) => from_daemon(reply, req.workgroups),
+        None => from_lan(req, global).await?,
+    };
     print(&view, global)
 }
 
@@ -659,6 +735,18 @@ mod tests {
     use super::*;
     use crate::common::NameEntry;
 
+    #[test]
+    fn type_words() {
+        let t = ServerType::WORKSTATION | ServerType::SERVER | ServerType::MASTER_BROWSER;
+        assert_eq!(describe_type(t), "server, master browser");
+        assert_eq!(describe_type(ServerType::WORKSTATION), "workstation");
+        assert_eq!(
+            describe_type(ServerType::WORKSTATION | ServerType::POTENTIAL_BROWSER),
+            "workstation, potential browser"
+        );
+        assert_eq!(describe_type(ServerType::empty()), "unknown");
+    }
+
     fn entry(name: &str, suffix: u8, group: bool) -> NameEntry {
         NameEntry {
             name: name.into(),
@@ -703,12 +791,6 @@ mod tests {
         let m = machine_from_entry(&unseen, &hosts);
         assert_eq!(m.address, None);
         assert_eq!(m.kind, "workstation, backup browser");
-        assert_eq!(
-            kind_from_type(
-                ServerType::SERVER | ServerType::DOMAIN_CTRL | ServerType::DOMAIN_MASTER
-            ),
-            "server, domain controller, domain master browser"
-        );
     }
 
     #[test]

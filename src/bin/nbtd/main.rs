@@ -13,7 +13,8 @@ use nbtd::daemon::{self, DaemonError};
 use nbtd::exit;
 use tracing_subscriber::EnvFilter;
 
-/// NetBIOS name service daemon: answers for this host's NetBIOS name on the LAN, in place of
+/// NetBIOS name service and browser daemon: answers for this host's NetBIOS name on the LAN
+/// and takes part in browsing (announcements, elections, the browse list), in place of
 /// Samba's nmbd.
 ///
 /// Runs on built-in defaults with no configuration file: the NetBIOS name is the host name and
@@ -50,7 +51,8 @@ struct Cli {
     /// The name service UDP port (default 137; change it only to test).
     #[arg(long, value_name = "PORT")]
     name_port: Option<u16>,
-    /// The datagram service UDP port (default 138; not served yet).
+    /// The datagram service UDP port, where the browser runs (default 138; change it only to
+    /// test).
     #[arg(long, value_name = "PORT")]
     datagram_port: Option<u16>,
     /// The session service TCP port (default 139; not served yet).
@@ -60,6 +62,19 @@ struct Cli {
     /// Takes precedence over RUST_LOG, which takes precedence over the file's log_level.
     #[arg(long, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// The browser's OS level in elections, 0 to 255: the highest wins (default 20, as Samba;
+    /// 65 beats Samba and Windows).
+    #[arg(long, value_name = "N")]
+    os_level: Option<u8>,
+    /// Stand as preferred master: start an election at once.
+    #[arg(long)]
+    preferred_master: bool,
+    /// Never become a browser: only announce this host.
+    #[arg(long)]
+    no_local_master: bool,
+    /// The comment others list next to this host (at most 48 printable ASCII characters).
+    #[arg(long, value_name = "TEXT")]
+    comment: Option<String>,
 }
 
 impl Cli {
@@ -74,6 +89,10 @@ impl Cli {
             datagram_port: self.datagram_port,
             session_port: self.session_port,
             log_level: self.log_level.clone(),
+            os_level: self.os_level,
+            preferred_master: self.preferred_master.then_some(true),
+            local_master: self.no_local_master.then_some(false),
+            comment: self.comment.clone(),
         }
     }
 }

@@ -12,7 +12,10 @@
 //! Announcements go out at start, then after 1, 2, 4 and 8 minutes, then every 12 (MS-BRWS
 //! 3.2.6); the Periodicity field says when the next one comes, in milliseconds. A role change
 //! starts the schedule again. An AnnouncementRequest brings the next one forward to a random
-//! moment within [`ANNOUNCE_REQUEST_JITTER`].
+//! moment within [`ANNOUNCE_REQUEST_JITTER`]. A browser that starts on a subnet knowing fewer
+//! than [`ASK_BELOW_SERVERS`] servers sends one with its first announcement, so that its list
+//! holds the hosts already there within seconds rather than after their next announcement, up
+//! to 12 minutes away (Samba's new master does the same, `nmbd_become_lmb.c`).
 //!
 //! **Finding the master.** Once `WORKGROUP<1E>` is registered, the engine asks for
 //! `WORKGROUP<1D>` by broadcast; no answer starts an election (Samba does the same, after its 5
@@ -73,6 +76,8 @@ pub const ELECTION_SENDS_TO_WIN: u8 = 4;
 /// ballot of ours in that window would make it start over (`process_election` in
 /// `nmbd_elections.c`), so the grace is longer than both.
 pub const WINNER_GRACE: Duration = Duration::from_secs(30);
+/// A browser starting with fewer servers than this listed asks everyone to announce.
+pub const ASK_BELOW_SERVERS: usize = 10;
 /// How often a browser without a master looks for one, when it will not stand itself.
 pub const FIND_MASTER_RETRY: Duration = Duration::from_secs(60);
 /// Servers per backup browser the master appoints (one more for every this many).
@@ -257,6 +262,8 @@ struct Subnet {
     /// `WORKGROUP<1E>` is registered: we may take part.
     ready: bool,
     update_count: u8,
+    /// An AnnouncementRequest went out (or was not needed) at the first announcement.
+    asked: bool,
 }
 
 /// The browser engine of one host, for all its interface addresses.
@@ -355,6 +362,7 @@ impl BrowserEngine {
                 next_check: None,
                 ready: false,
                 update_count: 0,
+                asked: false,
             },
         );
     }
@@ -542,7 +550,10 @@ impl BrowserEngine {
         let known = s.master;
         let name = name.or(known.filter(|m| m.addr == addr).and_then(|m| m.name));
         s.master = Some(Master { name, addr });
-        if s.next_check.is_none() && s.query.is_none() {
+        // A new master is probed from now on: this also ends the wait for the winner of an
+        // election we lost, which would otherwise leave it unwatched for WINNER_GRACE.
+        let new = known.is_none_or(|m| m.addr != addr);
+        if (s.next_check.is_none() || new) && s.query.is_none() {
             s.next_check = Some(now + interval);
         }
         if known.is_none_or(|m| m.addr != addr || (m.name.is_none() && name.is_some())) {
@@ -1003,6 +1014,9 @@ impl BrowserEngine {
         let a = self.our_announcement(s, interval, false);
         let role = s.role;
         let addr = s.addr.addr;
+        let ask = !s.asked
+            && role != Role::NonBrowser
+            && s.list.servers(&self.workgroup).count() < ASK_BELOW_SERVERS;
         if role == Role::Master {
             let domain = Announcement::domain(
                 self.workgroup,
@@ -1030,12 +1044,22 @@ impl BrowserEngine {
                 suffix::LOCAL_MASTER,
             );
         }
+        if ask && role != Role::Master {
+            // Fill a new browser's list fast: everyone announces again (MS-BRWS 3.3.5.1).
+            let req = AnnouncementRequest::new(self.name);
+            self.send_frame(
+                id,
+                BrowserFrame::AnnouncementRequest(req),
+                suffix::BROWSER_ELECTION,
+            );
+        }
         let wg = self.workgroup;
         if let Some(s) = self.subnets.get_mut(&id) {
             // We hear ourselves like any other server, so listings include us.
             s.list.server_announced(now, &wg, &a, Some(addr));
             s.announcements = s.announcements.saturating_add(1);
             s.update_count = s.update_count.wrapping_add(1);
+            s.asked = true;
             s.next_announce = now + interval;
         }
     }

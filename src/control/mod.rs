@@ -1,0 +1,682 @@
+//! The control socket: a Unix socket speaking newline-delimited JSON, one request a line and one
+//! response a line.
+//!
+//! ```text
+//! → {"request":"status"}
+//! ← {"response":"status","version":"0.1.0","pid":42,"netbios_name":"ALPHA",…}
+//! → {"request":"browse_list","workgroup":"LABWG"}
+//! ← {"response":"browse_list","workgroup":"LABWG","our_workgroup":"LABWG","interfaces":[…]}
+//! → {"request":"reboot"}
+//! ← {"response":"error","message":"cannot read the request: …"}
+//! ```
+//!
+//! This module holds the message types, blocking clients ([`query_status`],
+//! [`query_browse_list`]), the side the daemon runs ([`ControlListener`], in `server.rs`) and a
+//! text rendering ([`render_status`], in `render.rs`) for `nbt daemon`.
+
+mod render;
+mod server;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::protocol::engine::browser::{BrowserCounters as EngineBrowserCounters, Role};
+use crate::protocol::engine::names::{NameCounters, NameState};
+pub use render::render_status;
+pub use server::{ControlError, ControlListener};
+
+/// The longest request line the daemon reads.
+pub const MAX_REQUEST_LEN: usize = 64 * 1024;
+/// The longest response line the client reads (and the daemon sends).
+pub const MAX_RESPONSE_LEN: usize = 8 * 1024 * 1024;
+/// How long the client waits for the daemon.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The permissions of the socket: owner and group may connect.
+pub const SOCKET_MODE: u32 = 0o660;
+
+/// A request to the daemon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    /// The daemon's names, interfaces and counters.
+    Status,
+    /// The browse list of a workgroup on every interface address.
+    BrowseList {
+        /// The workgroup (any case; `\xNN` for other bytes); the daemon's own when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        workgroup: Option<String>,
+    },
+}
+
+/// The daemon's answer to one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "response", rename_all = "snake_case")]
+pub enum Response {
+    /// The answer to [`Request::Status`].
+    Status(Box<DaemonStatus>),
+    /// The answer to [`Request::BrowseList`].
+    BrowseList(Box<BrowseListReply>),
+    /// The request could not be served.
+    Error {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// What `{"request":"status"}` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonStatus {
+    /// The daemon's version.
+    pub version: String,
+    /// Its process ID.
+    pub pid: u32,
+    /// Its NetBIOS name.
+    pub netbios_name: String,
+    /// Its workgroup.
+    pub workgroup: String,
+    /// Its extra names.
+    pub aliases: Vec<String>,
+    /// Seconds since it started.
+    pub uptime_secs: u64,
+    /// The interface addresses served, each with its names.
+    pub interfaces: Vec<InterfaceStatus>,
+    /// The name service's counters.
+    pub name_service: NameServiceCounters,
+    /// The datagram service's counters.
+    pub datagram_service: DatagramServiceCounters,
+    /// The browser's counters.
+    pub browser: BrowserCounters,
+    /// The driver's own counters.
+    pub driver: DriverCounters,
+}
+
+/// One interface address and the names on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceStatus {
+    /// Interface name, e.g. `eth0`.
+    pub name: String,
+    /// The address served.
+    pub address: Ipv4Addr,
+    /// The subnet mask.
+    pub netmask: Ipv4Addr,
+    /// The subnet broadcast address.
+    pub broadcast: Ipv4Addr,
+    /// The MAC address as `aa:bb:cc:dd:ee:ff`.
+    pub mac: String,
+    /// The names on this address.
+    pub names: Vec<NameStatus>,
+    /// The browser on this address's subnet.
+    pub browser: InterfaceBrowser,
+}
+
+/// The browser on one interface address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceBrowser {
+    /// The browser role.
+    pub role: BrowserRole,
+    /// The local master browser known, if any (this host when it is the master).
+    pub master: Option<MasterStatus>,
+    /// Servers in the browse list, all workgroups together.
+    pub servers: usize,
+    /// Workgroups in the browse list.
+    pub workgroups: usize,
+}
+
+/// A browser role, as `"master" | "backup" | "potential" | "non_browser"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowserRole {
+    /// The local master browser.
+    Master,
+    /// A backup browser, appointed by the master.
+    Backup,
+    /// A potential browser: stands in elections.
+    Potential,
+    /// Announces itself only.
+    NonBrowser,
+}
+
+impl From<Role> for BrowserRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Master => BrowserRole::Master,
+            Role::Backup => BrowserRole::Backup,
+            Role::Potential => BrowserRole::Potential,
+            Role::NonBrowser => BrowserRole::NonBrowser,
+        }
+    }
+}
+
+impl BrowserRole {
+    /// The role as the JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrowserRole::Master => "master",
+            BrowserRole::Backup => "backup",
+            BrowserRole::Potential => "potential",
+            BrowserRole::NonBrowser => "non_browser",
+        }
+    }
+}
+
+/// The local master browser of a subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterStatus {
+    /// Its name, once an announcement told it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its address.
+    pub address: Ipv4Addr,
+}
+
+/// One of the daemon's names on one interface address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameStatus {
+    /// The name without its suffix; bytes that are not printable are written `\xNN`.
+    pub name: String,
+    /// The suffix (name type), e.g. 32 for `<20>`.
+    pub suffix: u8,
+    /// Whether it is a group name.
+    pub group: bool,
+    /// Where it stands.
+    #[serde(flatten)]
+    pub state: NameStatusState,
+}
+
+/// Where a name stands, as `"state": "registering" | "active" | "conflict"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum NameStatusState {
+    /// Registration requests are going out.
+    Registering,
+    /// The name is the daemon's: answered and defended.
+    Active,
+    /// Another host holds it; the daemon does not use it.
+    Conflict {
+        /// The holder's address.
+        owner: Ipv4Addr,
+    },
+}
+
+impl From<NameState> for NameStatusState {
+    fn from(s: NameState) -> Self {
+        match s {
+            NameState::Registering => NameStatusState::Registering,
+            NameState::Active => NameStatusState::Active,
+            NameState::Conflict { owner } => NameStatusState::Conflict { owner },
+        }
+    }
+}
+
+/// The name engine's counters (see [`NameCounters`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameServiceCounters {
+    /// Datagrams handed to the engine.
+    pub received: u64,
+    /// Datagrams that did not parse.
+    pub malformed: u64,
+    /// Datagrams ignored (our own, other scope, off-subnet, nothing to do).
+    pub ignored: u64,
+    /// Datagrams from outside the receiving interface's subnet.
+    pub off_subnet: u64,
+    /// Positive query answers sent.
+    pub positive_answers: u64,
+    /// Negative query answers sent.
+    pub negative_answers: u64,
+    /// Node status answers sent.
+    pub node_status_answers: u64,
+    /// Registrations of our unique names refused.
+    pub defended: u64,
+    /// Our registrations refused by another host.
+    pub conflicts: u64,
+    /// Releases and conflict demands for our names, ignored.
+    pub hostile_ignored: u64,
+    /// Datagrams queued for sending.
+    pub sent: u64,
+    /// Datagrams or events the engine dropped because its queue was full.
+    pub queue_overflow: u64,
+}
+
+impl From<NameCounters> for NameServiceCounters {
+    fn from(c: NameCounters) -> Self {
+        NameServiceCounters {
+            received: c.received,
+            malformed: c.malformed,
+            ignored: c.ignored,
+            off_subnet: c.off_subnet,
+            positive_answers: c.positive_answers,
+            negative_answers: c.negative_answers,
+            node_status_answers: c.node_status_answers,
+            defended: c.defended,
+            conflicts: c.conflicts,
+            hostile_ignored: c.hostile_ignored,
+            sent: c.sent,
+            queue_overflow: c.queue_overflow,
+        }
+    }
+}
+
+/// The datagram service's counters (UDP 138), as the driver sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatagramServiceCounters {
+    /// Datagrams handed to the browser, once per interface address they concern.
+    pub received: u64,
+    /// Datagrams or browser frames that did not parse.
+    pub malformed: u64,
+    /// Datagrams from outside the receiving interface's subnet, dropped.
+    pub off_subnet: u64,
+}
+
+/// The browser's counters (see [`EngineBrowserCounters`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowserCounters {
+    /// Browser frames handled.
+    pub frames: u64,
+    /// Browser frames that did not parse.
+    pub malformed: u64,
+    /// Frames ignored (our own, off-subnet, other workgroups' elections, …).
+    pub ignored: u64,
+    /// New browse-list entries refused by a cap.
+    pub refused: u64,
+    /// Elections this host started.
+    pub elections_started: u64,
+    /// Elections this host won.
+    pub elections_won: u64,
+    /// Elections this host lost.
+    pub elections_lost: u64,
+}
+
+impl From<EngineBrowserCounters> for BrowserCounters {
+    fn from(c: EngineBrowserCounters) -> Self {
+        BrowserCounters {
+            frames: c.frames,
+            malformed: c.malformed,
+            ignored: c.ignored,
+            refused: c.refused,
+            elections_started: c.elections_started,
+            elections_won: c.elections_won,
+            elections_lost: c.elections_lost,
+        }
+    }
+}
+
+/// What `{"request":"browse_list"}` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowseListReply {
+    /// The workgroup listed.
+    pub workgroup: String,
+    /// The daemon's own workgroup.
+    pub our_workgroup: String,
+    /// The list on each interface address (one subnet each).
+    pub interfaces: Vec<BrowseInterface>,
+}
+
+/// The browse list of one interface address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowseInterface {
+    /// Interface name, e.g. `eth0`.
+    pub interface: String,
+    /// The address served.
+    pub address: Ipv4Addr,
+    /// The browser role there.
+    pub role: BrowserRole,
+    /// The local master browser known there.
+    pub master: Option<MasterStatus>,
+    /// The workgroup's servers, sorted by name.
+    pub servers: Vec<BrowseServer>,
+    /// Every workgroup heard of, with its master, sorted by name.
+    pub workgroups: Vec<BrowseWorkgroup>,
+}
+
+/// One server in a browse list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowseServer {
+    /// Its name; bytes that are not printable ASCII (and `\`) are written `\xNN`.
+    pub name: String,
+    /// Its SV_TYPE bits.
+    pub server_type: u32,
+    /// Its OS version, major and minor.
+    pub version: [u8; 2],
+    /// Its comment, escaped like the name.
+    pub comment: String,
+    /// The address its announcement came from, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Ipv4Addr>,
+    /// Its announced period, in seconds.
+    pub periodicity_secs: u64,
+    /// Seconds until it is dropped unless heard again.
+    pub expires_in_secs: u64,
+}
+
+/// One workgroup in a browse list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrowseWorkgroup {
+    /// The workgroup, escaped like a server name.
+    pub name: String,
+    /// Its local master browser.
+    pub master: String,
+    /// The address of the master's announcement, when known.
+    pub address: Option<Ipv4Addr>,
+    /// Seconds until it is dropped unless heard again.
+    pub expires_in_secs: u64,
+}
+
+/// The driver's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriverCounters {
+    /// Datagrams received but dropped because the daemon's queue was full.
+    pub dropped_queue_full: u64,
+    /// Datagrams that could not be sent.
+    pub send_errors: u64,
+    /// Failed receives.
+    pub receive_errors: u64,
+}
+
+/// A request from a connection, for the daemon's main loop to answer on `reply`.
+#[derive(Debug)]
+pub struct ControlCall {
+    /// What was asked.
+    pub request: Request,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Response>,
+}
+
+/// Sends one request to the daemon listening on `path` and reads its answer (blocking, with a
+/// 5-second timeout, reading at most [`MAX_RESPONSE_LEN`] bytes). An error answer is an error.
+pub fn request(path: &Path, request: &Request) -> anyhow::Result<Response> {
+    let stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                "is nbtd running? (its control_socket setting names the path)"
+            }
+            std::io::ErrorKind::PermissionDenied => {
+                "run as root or as a member of the socket's group"
+            }
+            _ => "is nbtd running?",
+        };
+        anyhow::anyhow!(
+            "cannot connect to the nbtd control socket {}: {e}; {hint}",
+            path.display()
+        )
+    })?;
+    stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
+    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
+    let mut line = serde_json::to_vec(request)?;
+    line.push(b'\n');
+    (&stream)
+        .write_all(&line)
+        .context("cannot send the request to nbtd")?;
+    let mut line = Vec::new();
+    BufReader::new(&stream)
+        .take(MAX_RESPONSE_LEN as u64)
+        .read_until(b'\n', &mut line)
+        .context("no answer from nbtd")?;
+    if line.is_empty() {
+        bail!("nbtd closed the control connection without answering");
+    }
+    match serde_json::from_slice(&line).context("cannot read nbtd's answer")? {
+        Response::Error { message } => bail!("nbtd: {message}"),
+        r => Ok(r),
+    }
+}
+
+/// Asks the daemon listening on `path` for its status (blocking, with a 5-second timeout).
+pub fn query_status(path: &Path) -> anyhow::Result<DaemonStatus> {
+    match request(path, &Request::Status)? {
+        Response::Status(s) => Ok(*s),
+        other => bail!("nbtd answered a status request with {}", kind(&other)),
+    }
+}
+
+/// Asks the daemon listening on `path` for the browse list of `workgroup` (its own when
+/// `None`), blocking, with a 5-second timeout.
+pub fn query_browse_list(path: &Path, workgroup: Option<&str>) -> anyhow::Result<BrowseListReply> {
+    let r = Request::BrowseList {
+        workgroup: workgroup.map(str::to_owned),
+    };
+    match request(path, &r)? {
+        Response::BrowseList(b) => Ok(*b),
+        other => bail!("nbtd answered a browse_list request with {}", kind(&other)),
+    }
+}
+
+fn kind(r: &Response) -> &'static str {
+    match r {
+        Response::Status(_) => "a status",
+        Response::BrowseList(_) => "a browse list",
+        Response::Error { .. } => "an error",
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> DaemonStatus {
+        DaemonStatus {
+            version: "0.1.0".into(),
+            pid: 42,
+            netbios_name: "ALPHA".into(),
+            workgroup: "LABWG".into(),
+            aliases: vec![],
+            uptime_secs: 3725,
+            interfaces: vec![InterfaceStatus {
+                name: "eth0".into(),
+                address: Ipv4Addr::new(198, 18, 0, 1),
+                netmask: Ipv4Addr::new(255, 255, 255, 0),
+                broadcast: Ipv4Addr::new(198, 18, 0, 255),
+                mac: "02:00:00:00:00:01".into(),
+                names: vec![
+                    NameStatus {
+                        name: "ALPHA".into(),
+                        suffix: 0x20,
+                        group: false,
+                        state: NameStatusState::Conflict {
+                            owner: Ipv4Addr::new(198, 18, 0, 9),
+                        },
+                    },
+                    NameStatus {
+                        name: "LABWG".into(),
+                        suffix: 0x1e,
+                        group: true,
+                        state: NameStatusState::Active,
+                    },
+                ],
+                browser: InterfaceBrowser {
+                    role: BrowserRole::Backup,
+                    master: Some(MasterStatus {
+                        name: Some("BRAVO".into()),
+                        address: Ipv4Addr::new(198, 18, 0, 2),
+                    }),
+                    servers: 3,
+                    workgroups: 1,
+                },
+            }],
+            name_service: NameServiceCounters::default(),
+            datagram_service: DatagramServiceCounters {
+                received: 7,
+                ..DatagramServiceCounters::default()
+            },
+            browser: BrowserCounters {
+                elections_won: 2,
+                ..BrowserCounters::default()
+            },
+            driver: DriverCounters {
+                send_errors: 3,
+                ..DriverCounters::default()
+            },
+        }
+    }
+
+    pub(crate) fn sample_list() -> BrowseListReply {
+        BrowseListReply {
+            workgroup: "OTHERWG".into(),
+            our_workgroup: "LABWG".into(),
+            interfaces: vec![BrowseInterface {
+                interface: "eth0".into(),
+                address: Ipv4Addr::new(198, 18, 0, 1),
+                role: BrowserRole::NonBrowser,
+                master: None,
+                servers: vec![
+                    BrowseServer {
+                        name: "CAF\\xc9".into(),
+                        server_type: 0x0004_9003,
+                        version: [6, 1],
+                        comment: "first floor".into(),
+                        address: Some(Ipv4Addr::new(198, 18, 0, 3)),
+                        periodicity_secs: 720,
+                        expires_in_secs: 2100,
+                    },
+                    BrowseServer {
+                        name: "RESTORED".into(),
+                        server_type: 1,
+                        version: [4, 9],
+                        comment: String::new(),
+                        address: None,
+                        periodicity_secs: 60,
+                        expires_in_secs: 5,
+                    },
+                ],
+                workgroups: vec![BrowseWorkgroup {
+                    name: "LABWG".into(),
+                    master: "ALPHA".into(),
+                    address: None,
+                    expires_in_secs: 2000,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn status_json_shape() {
+        let r = Response::Status(Box::new(sample()));
+        let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["response"], "status");
+        assert_eq!(v["netbios_name"], "ALPHA");
+        let n = &v["interfaces"][0]["names"][0];
+        assert_eq!(n["suffix"], 32);
+        assert_eq!(n["state"], "conflict");
+        assert_eq!(n["owner"], "198.18.0.9");
+        assert_eq!(v["interfaces"][0]["names"][1]["state"], "active");
+        assert_eq!(v["driver"]["send_errors"], 3);
+        assert_eq!(
+            v["interfaces"][0]["browser"],
+            serde_json::json!({
+                "role": "backup",
+                "master": {"name": "BRAVO", "address": "198.18.0.2"},
+                "servers": 3,
+                "workgroups": 1,
+            })
+        );
+        assert_eq!(v["browser"]["elections_won"], 2);
+        assert_eq!(v["browser"]["refused"], 0);
+        assert_eq!(v["datagram_service"]["received"], 7);
+        assert_eq!(v["datagram_service"]["off_subnet"], 0);
+        let back: Response = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(
+            serde_json::to_string(&Request::Status).unwrap(),
+            r#"{"request":"status"}"#
+        );
+        // No master known is null; a master whose name is not known has no name.
+        let mut s = sample();
+        s.interfaces[0].browser.master = None;
+        let v = serde_json::to_value(&s).unwrap();
+        assert!(v["interfaces"][0]["browser"]["master"].is_null());
+        s.interfaces[0].browser.master = Some(MasterStatus {
+            name: None,
+            address: Ipv4Addr::new(198, 18, 0, 2),
+        });
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            v["interfaces"][0]["browser"]["master"],
+            serde_json::json!({"address": "198.18.0.2"})
+        );
+        for (role, text) in [
+            (Role::Master, "master"),
+            (Role::Backup, "backup"),
+            (Role::Potential, "potential"),
+            (Role::NonBrowser, "non_browser"),
+        ] {
+            let r = BrowserRole::from(role);
+            assert_eq!(serde_json::to_value(r).unwrap(), text);
+            assert_eq!(r.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn browse_list_json_shape() {
+        let r: Request =
+            serde_json::from_str(r#"{"request":"browse_list","workgroup":"labwg"}"#).unwrap();
+        assert_eq!(
+            r,
+            Request::BrowseList {
+                workgroup: Some("labwg".into())
+            }
+        );
+        let r: Request = serde_json::from_str(r#"{"request":"browse_list"}"#).unwrap();
+        assert_eq!(r, Request::BrowseList { workgroup: None });
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"request":"browse_list"}"#
+        );
+
+        let r = Response::BrowseList(Box::new(sample_list()));
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "response": "browse_list",
+                "workgroup": "OTHERWG",
+                "our_workgroup": "LABWG",
+                "interfaces": [{
+                    "interface": "eth0",
+                    "address": "198.18.0.1",
+                    "role": "non_browser",
+                    "master": null,
+                    "servers": [
+                        {
+                            "name": "CAF\\xc9",
+                            "server_type": 0x0004_9003,
+                            "version": [6, 1],
+                            "comment": "first floor",
+                            "address": "198.18.0.3",
+                            "periodicity_secs": 720,
+                            "expires_in_secs": 2100,
+                        },
+                        {
+                            "name": "RESTORED",
+                            "server_type": 1,
+                            "version": [4, 9],
+                            "comment": "",
+                            "periodicity_secs": 60,
+                            "expires_in_secs": 5,
+                        },
+                    ],
+                    "workgroups": [{
+                        "name": "LABWG",
+                        "master": "ALPHA",
+                        "address": null,
+                        "expires_in_secs": 2000,
+                    }],
+                }],
+            })
+        );
+        let back: Response = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_missing_daemon_is_explained() {
+        let e = query_status(Path::new("/nonexistent/nbtd.sock")).unwrap_err();
+        assert!(e.to_string().contains("is nbtd running?"), "{e}");
+        let e = query_browse_list(Path::new("/nonexistent/nbtd.sock"), None).unwrap_err();
+        assert!(e.to_string().contains("is nbtd running?"), "{e}");
+    }
+}

@@ -1,0 +1,145 @@
+//! Text renderings of the control socket's answers, for people.
+
+use std::fmt::Write as _;
+
+use super::{DaemonStatus, NameStatusState};
+
+/// Renders a status for people: the daemon, then each interface address with its names, then
+/// the counters.
+pub fn render_status(s: &DaemonStatus) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "nbtd {} (pid {}), up {}",
+        s.version,
+        s.pid,
+        duration(s.uptime_secs)
+    );
+    let _ = writeln!(
+        out,
+        "NetBIOS name {}, workgroup {}",
+        s.netbios_name, s.workgroup
+    );
+    if !s.aliases.is_empty() {
+        let _ = writeln!(out, "aliases: {}", s.aliases.join(", "));
+    }
+    if s.interfaces.is_empty() {
+        let _ = writeln!(out, "\nno interface served");
+    }
+    for i in &s.interfaces {
+        let _ = writeln!(
+            out,
+            "\n{} {}/{}, broadcast {}, MAC {}",
+            i.name,
+            i.address,
+            u32::from(i.netmask).count_ones(),
+            i.broadcast,
+            i.mac
+        );
+        for n in &i.names {
+            let label = format!("{}<{:02x}>", n.name, n.suffix);
+            let state = match n.state {
+                NameStatusState::Registering => "registering".to_owned(),
+                NameStatusState::Active => "active".to_owned(),
+                NameStatusState::Conflict { owner } => format!("conflict: held by {owner}"),
+            };
+            let group = if n.group { "group" } else { "" };
+            let _ = writeln!(out, "  {label:<20} {group:<6} {state}");
+        }
+        let b = &i.browser;
+        let master = match &b.master {
+            None => "no master known".to_owned(),
+            Some(m) => match &m.name {
+                Some(n) => format!("master {n} ({})", m.address),
+                None => format!("master at {}", m.address),
+            },
+        };
+        let _ = writeln!(
+            out,
+            "  browser: {}, {master}; {} servers, {} workgroups listed",
+            b.role.as_str().replace('_', "-"),
+            b.servers,
+            b.workgroups
+        );
+    }
+    let c = &s.name_service;
+    let d = &s.driver;
+    let g = &s.datagram_service;
+    let b = &s.browser;
+    let _ = writeln!(
+        out,
+        "\nname service: received {}, malformed {}, off-subnet {}, ignored {}",
+        c.received, c.malformed, c.off_subnet, c.ignored
+    );
+    let _ = writeln!(
+        out,
+        "answered: {} positive, {} negative, {} node status; defended {}, conflicts {}, \
+         releases and demands ignored {}",
+        c.positive_answers,
+        c.negative_answers,
+        c.node_status_answers,
+        c.defended,
+        c.conflicts,
+        c.hostile_ignored
+    );
+    let _ = writeln!(
+        out,
+        "datagrams received {}: malformed {}, off-subnet {}; browser frames {}, malformed {}, \
+         ignored {}, entries refused by a cap {}",
+        g.received, g.malformed, g.off_subnet, b.frames, b.malformed, b.ignored, b.refused
+    );
+    let _ = writeln!(
+        out,
+        "elections: started {}, won {}, lost {}",
+        b.elections_started, b.elections_won, b.elections_lost
+    );
+    let _ = writeln!(
+        out,
+        "sent {}; send errors {}, receive errors {}, dropped on a full queue {} (daemon) {} \
+         (engine)",
+        c.sent, d.send_errors, d.receive_errors, d.dropped_queue_full, c.queue_overflow
+    );
+    out
+}
+
+fn duration(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    if d > 0 {
+        format!("{d}d {h:02}h {m:02}m")
+    } else if h > 0 {
+        format!("{h}h {m:02}m {s:02}s")
+    } else if m > 0 {
+        format!("{m}m {s:02}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::tests::sample;
+
+    #[test]
+    fn text_rendering() {
+        let t = render_status(&sample());
+        assert!(t.starts_with("nbtd 0.1.0 (pid 42), up 1h 02m 05s\n"), "{t}");
+        assert!(
+            t.contains("eth0 198.18.0.1/24, broadcast 198.18.0.255"),
+            "{t}"
+        );
+        assert!(t.contains("ALPHA<20>"), "{t}");
+        assert!(t.contains("conflict: held by 198.18.0.9"), "{t}");
+        assert!(t.contains("LABWG<1e>            group  active"), "{t}");
+        assert!(
+            t.contains(
+                "  browser: backup, master BRAVO (198.18.0.2); 3 servers, 1 workgroups listed"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("datagrams received 7"), "{t}");
+        assert!(t.contains("elections: started 0, won 2, lost 0"), "{t}");
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(90_061), "1d 01h 01m");
+    }
+}
