@@ -1,14 +1,28 @@
 //! `nbt shares` on a LAN of network namespaces against Samba's smbd: the shares
 //! `smbclient -L` lists, by address and by NetBIOS name; a host with nothing on TCP 139, and
-//! an SMB2-only smbd, fail with a hint.
+//! an SMB2-only smbd, fail with a hint. And on loopback (no root) against our own listing
+//! server and a refusing peer: the output forms and the exit statuses.
 //!
-//! Needs root, `ip`, `nmbd`, `smbd`, `smbclient` and `nmblookup`; without them the test says
-//! why and passes, except under `CI=true`, where it fails.
+//! The namespace test needs root, `ip`, `nmbd`, `smbd`, `smbclient` and `nmblookup`; without
+//! them it says why and passes, except under `CI=true`, where it fails.
 
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::Command;
+use std::thread;
 use std::time::Duration;
+
+use nbtd::protocol::NetbiosName;
+use nbtd::protocol::engine::Rng;
+use nbtd::protocol::engine::session::{
+    BrowseListing, Connection, LocalServer, SessionConfig, Share, SmbListingServer,
+};
+use nbtd::protocol::wire::browse::{ServerName, ServerType};
+use nbtd::protocol::wire::rap::records::share_type;
+use nbtd::protocol::wire::ssn::SessionHeader;
 
 use common::netns::{Lan, NmbdConfig, share_comment};
 use common::smbclient;
@@ -22,9 +36,9 @@ fn nbt(lan: &Lan, i: usize, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-type Share = (String, String, String);
+type ShareRow = (String, String, String);
 
-fn shares_of(json: &str) -> BTreeSet<Share> {
+fn shares_of(json: &str) -> BTreeSet<ShareRow> {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     v["shares"]
         .as_array()
@@ -64,7 +78,7 @@ fn nbt_shares_lists_what_smbclient_lists() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let theirs: BTreeSet<Share> = theirs.shares.into_iter().collect();
+    let theirs: BTreeSet<ShareRow> = theirs.shares.into_iter().collect();
     assert!(
         theirs.contains(&("pub".into(), "Disk".into(), share_comment("ALPHA"))),
         "{theirs:?}"
@@ -158,4 +172,148 @@ fn smbclient_tables_are_read() {
         ]
     );
     assert_eq!(l.workgroups, [("LABWG".into(), "ALPHA".into())]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loopback.
+
+fn nbt_here(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_nbt"))
+        .args(args)
+        .output()
+        .expect("run nbt");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn read_frame(s: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut h = [0u8; 4];
+    s.read_exact(&mut h).ok()?;
+    let len = SessionHeader::parse(&h).ok()?.frame_len();
+    let mut f = vec![0u8; len];
+    f[..4].copy_from_slice(&h);
+    s.read_exact(&mut f[4..]).ok()?;
+    Some(f)
+}
+
+/// A loopback peer serving `connections` connections, one after the other, with `serve`; its
+/// port.
+fn peer(connections: usize, serve: fn(TcpStream)) -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((s, _)) = l.accept() else { return };
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            serve(s);
+        }
+    });
+    port
+}
+
+/// Our listing server: BRAVO of LABWG with a disk share and a printer.
+fn listing(mut s: TcpStream) {
+    let local = LocalServer {
+        names: vec![NetbiosName::new("BRAVO", 0x20).unwrap()],
+        workgroup: ServerName::new("LABWG").unwrap(),
+        name: ServerName::new("BRAVO").unwrap(),
+        server_type: ServerType::SERVER,
+        version: (4, 9),
+        comment: b"loopback".to_vec(),
+        shares: vec![
+            Share {
+                name: "pub".into(),
+                share_type: share_type::DISKTREE,
+                comment: "a  guest share".into(),
+            },
+            Share {
+                name: "lp".into(),
+                share_type: share_type::PRINTQ,
+                comment: String::new(),
+            },
+        ],
+        workgroup_master: None,
+    };
+    let conn = Connection {
+        local_addr: Ipv4Addr::LOCALHOST,
+        system_time: 0,
+        time_zone: 0,
+    };
+    let mut server = SmbListingServer::new(SessionConfig::default(), conn, Rng::new(5));
+    let src = BrowseListing {
+        local: &local,
+        list: None,
+    };
+    while let Some(f) = read_frame(&mut s) {
+        let r = server.handle_frame(&f, &src);
+        for out in &r.frames {
+            s.write_all(out).unwrap();
+        }
+        if r.close.is_some() {
+            return;
+        }
+    }
+}
+
+/// Answers every session request with "called name not present".
+fn refusing(mut s: TcpStream) {
+    if read_frame(&mut s).is_some() {
+        let _ = s.write_all(&[0x83, 0, 0, 1, 0x82]);
+    }
+}
+
+#[test]
+fn nbt_shares_on_loopback() {
+    let port = peer(2, listing);
+    let (code, out, err) = nbt_here(&["shares", "127.0.0.1", "--session-port", &port.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "NAME  TYPE     COMMENT\n\
+         pub   Disk     a  guest share\n\
+         lp    Printer\n\
+         IPC$  IPC      IPC Service (loopback)\n"
+    );
+    assert_eq!(err, "nbt: 3 shares on BRAVO (127.0.0.1, workgroup LABWG)\n");
+    let (code, out, err) = nbt_here(&[
+        "shares",
+        "127.0.0.1",
+        "--session-port",
+        &port.to_string(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["host"], "127.0.0.1");
+    assert_eq!(v["server"], "BRAVO");
+    assert_eq!(v["shares"][1]["type"], "Printer");
+    assert_eq!(v["shares"][1]["type_code"], 1);
+    assert_eq!(v["shares"][2]["name"], "IPC$");
+
+    // Refused for the address and for *SMBSERVER: exit 1.
+    let port = peer(2, refusing);
+    let (code, out, err) = nbt_here(&["shares", "127.0.0.1", "--session-port", &port.to_string()]);
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(
+        err.contains("refused the NetBIOS session for 127.0.0.1<20> and for *SMBSERVER<20>"),
+        "{err}"
+    );
+
+    // Nothing listens: exit 2, with the hint.
+    let port = {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (code, _, err) = nbt_here(&["shares", "127.0.0.1", "--session-port", &port.to_string()]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        err,
+        format!(
+            "nbt: nothing listens on TCP {port} at 127.0.0.1: is it an SMB1 server with NetBIOS \
+             enabled?\n"
+        )
+    );
 }
