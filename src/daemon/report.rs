@@ -264,6 +264,13 @@ impl Daemon {
             name_service: self.node.names().counters().into(),
             datagram_service: self.dgram,
             browser: self.node.browser().counters().into(),
+            session: self
+                .session
+                .as_ref()
+                .map(|rt| crate::control::SessionStatus {
+                    serving: rt.serving(),
+                    counters: rt.counters(),
+                }),
             driver: self.driver_counters(),
         }
     }
