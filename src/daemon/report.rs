@@ -96,6 +96,9 @@ impl Daemon {
                      electing a new one"
                 );
             }
+            BrowserEvent::CopyListFromMaster { iface, master } => {
+                debug!(interface = %self.label(iface), %master, "time to copy the browse list from the master");
+            }
             BrowserEvent::ResetStateIgnored { iface, from } => {
                 self.summary.resets_ignored += 1;
                 if self.summary.resets_ignored == 1 {
