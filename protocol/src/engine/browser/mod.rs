@@ -80,6 +80,9 @@ pub const WINNER_GRACE: Duration = Duration::from_secs(30);
 pub const ASK_BELOW_SERVERS: usize = 10;
 /// How often a browser without a master looks for one, when it will not stand itself.
 pub const FIND_MASTER_RETRY: Duration = Duration::from_secs(60);
+/// A server as a master lists it over RAP (server_info_1): name, type, OS version, comment.
+pub type CopiedServer = (ServerName, ServerType, (u8, u8), Vec<u8>);
+
 /// How often a backup browser copies the browse list from the master (Hertel §23.2).
 pub const BACKUP_REFRESH: Duration = Duration::from_secs(15 * 60);
 /// The period given to entries copied from the master: they last three of them unless copied
@@ -567,7 +570,7 @@ impl BrowserEngine {
         &mut self,
         now: Instant,
         id: IfaceId,
-        servers: &[(ServerName, ServerType, (u8, u8), Vec<u8>)],
+        servers: &[CopiedServer],
         workgroups: &[(ServerName, ServerName)],
     ) -> usize {
         let wg = self.workgroup;
