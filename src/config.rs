@@ -64,6 +64,12 @@ pub struct Config {
     pub ports: Ports,
     /// How nbtd takes part in browsing: announcements, elections and the browse list.
     pub browser: BrowserSection,
+    /// The session service on TCP 139, which lists shares, servers and workgroups over SMB1.
+    pub session: SessionSection,
+    /// The shares listed to clients (`[[share]]` tables); `IPC$` is always listed. nbtd only
+    /// lists them: the files are served by your SMB server (ksmbd, Samba's smbd).
+    #[serde(rename = "share", skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<ShareConfig>,
     /// Where nbtd keeps state across restarts; created if missing. Default `/var/lib/nbtd`.
     pub state_dir: PathBuf,
     /// The Unix socket `nbt daemon` talks to; its directory is created if missing.
@@ -137,6 +143,80 @@ impl Default for BrowserSection {
     }
 }
 
+/// Whether nbtd serves TCP 139.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionMode {
+    /// Serve it where TCP 139 is free; leave it to another server (Samba's smbd) where it is
+    /// taken, with one warning.
+    Auto,
+    /// Serve it; a taken port is an error.
+    Yes,
+    /// Do not listen on TCP 139.
+    No,
+}
+
+/// The `[session]` table: the session service on TCP 139.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSection {
+    /// `auto` (serve TCP 139 where it is free), `yes` (a taken port is an error) or `no`.
+    /// Default `auto`.
+    pub enabled: SessionMode,
+    /// Connections served at once; more are closed at once. Default 64.
+    pub max_connections: usize,
+    /// Seconds a new connection has to send its session request. Default 10.
+    pub handshake_timeout_secs: u64,
+    /// Seconds a connection may stay silent before it is closed. Default 120.
+    pub idle_timeout_secs: u64,
+    /// Largest frame accepted from a client, in bytes (1028 to 131075). Default 16388.
+    pub max_frame_len: usize,
+}
+
+impl Default for SessionSection {
+    fn default() -> Self {
+        SessionSection {
+            enabled: SessionMode::Auto,
+            max_connections: 64,
+            handshake_timeout_secs: 10,
+            idle_timeout_secs: 120,
+            max_frame_len: 16 * 1024 + 4,
+        }
+    }
+}
+
+/// A share type as NetShareEnum reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShareKind {
+    /// A disk share.
+    Disk,
+    /// A print queue.
+    Printer,
+    /// A communication device.
+    Device,
+    /// Interprocess communication.
+    Ipc,
+}
+
+/// One `[[share]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareConfig {
+    /// The share name: 1 to 12 ASCII characters (what RAP can list).
+    pub name: String,
+    /// `disk` (default), `printer`, `device` or `ipc`.
+    #[serde(rename = "type", default = "default_share_kind")]
+    pub kind: ShareKind,
+    /// The comment shown next to it: printable ASCII. Default empty.
+    #[serde(default)]
+    pub comment: String,
+}
+
+fn default_share_kind() -> ShareKind {
+    ShareKind::Disk
+}
+
 /// The default server comment: `nbtd` and its version.
 pub fn default_comment() -> String {
     format!("nbtd {}", env!("CARGO_PKG_VERSION"))
@@ -150,7 +230,7 @@ pub struct Ports {
     pub name: u16,
     /// The datagram service (the browser), UDP. Default 138.
     pub datagram: u16,
-    /// The session service, TCP (not served yet). Default 139.
+    /// The session service, TCP. Default 139.
     pub session: u16,
 }
 
@@ -163,6 +243,8 @@ impl Default for Config {
             interfaces: InterfacesConfig::default(),
             ports: Ports::default(),
             browser: BrowserSection::default(),
+            session: SessionSection::default(),
+            shares: Vec::new(),
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
@@ -288,6 +370,16 @@ pub enum ConfigError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A `[session]` value or a `[[share]]` is not valid.
+    #[error("{key} = {value}: {reason}")]
+    BadSession {
+        /// The key, e.g. `session.max_connections` or `share.name`.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong and what is allowed.
+        reason: String,
+    },
     /// A `[browser]` value is out of range.
     #[error("browser.{key} = {value}: {reason}")]
     BadBrowser {
@@ -336,6 +428,10 @@ pub struct Settings {
     pub log_level: String,
     /// The browser's settings, checked.
     pub browser: BrowserSection,
+    /// The session service's settings, checked.
+    pub session: SessionSection,
+    /// The shares to list, checked.
+    pub shares: Vec<ShareConfig>,
     /// The configuration these settings came from, with the NetBIOS name filled in.
     pub effective: Config,
 }
@@ -460,6 +556,7 @@ impl Config {
         }
         check_log_level(&self.log_level)?;
         check_browser(&self.browser)?;
+        check_session(&self.session, &self.shares)?;
         let secs = self.interfaces.rescan_interval_secs;
         Ok(Settings {
             netbios_name,
@@ -476,6 +573,8 @@ impl Config {
             answer_remote_subnets: self.answer_remote_subnets,
             log_level: self.log_level.clone(),
             browser: self.browser.clone(),
+            session: self.session.clone(),
+            shares: self.shares.clone(),
             effective: self,
         })
     }
@@ -597,6 +696,58 @@ fn check_path(key: &'static str, path: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
+fn check_session(s: &SessionSection, shares: &[ShareConfig]) -> Result<(), ConfigError> {
+    let bad = |key, value: String, reason: String| ConfigError::BadSession { key, value, reason };
+    if !(1..=4096).contains(&s.max_connections) {
+        return Err(bad(
+            "session.max_connections",
+            s.max_connections.to_string(),
+            "give a number from 1 to 4096".into(),
+        ));
+    }
+    for (key, v) in [
+        ("session.handshake_timeout_secs", s.handshake_timeout_secs),
+        ("session.idle_timeout_secs", s.idle_timeout_secs),
+    ] {
+        if !(1..=3600).contains(&v) {
+            return Err(bad(key, v.to_string(), "give 1 to 3600 seconds".into()));
+        }
+    }
+    if !(1028..=0x1_FFFF + 4).contains(&s.max_frame_len) {
+        return Err(bad(
+            "session.max_frame_len",
+            s.max_frame_len.to_string(),
+            "give 1028 to 131075 bytes (clients need at least 1024 bytes of SMB)".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for sh in shares {
+        let n = &sh.name;
+        if n.is_empty() || n.len() > 12 || !n.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(bad(
+                "share.name",
+                format!("{n:?}"),
+                "give 1 to 12 printable ASCII characters: RAP lists share names in 13 bytes".into(),
+            ));
+        }
+        if !seen.insert(n.to_ascii_uppercase()) {
+            return Err(bad(
+                "share.name",
+                format!("{n:?}"),
+                "listed twice (share names compare without regard to case)".into(),
+            ));
+        }
+        if sh.comment.len() > 255 || !sh.comment.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+            return Err(bad(
+                "share.comment",
+                format!("{:?}", sh.comment),
+                "use at most 255 printable ASCII characters".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_browser(b: &BrowserSection) -> Result<(), ConfigError> {
     let bad = |key, value: String, reason: String| ConfigError::BadBrowser { key, value, reason };
     if b.comment.len() > MAX_COMMENT_LEN {
@@ -674,6 +825,37 @@ mod tests {
     fn host(name: &str) -> impl FnOnce() -> std::io::Result<String> + use<> {
         let name = name.to_owned();
         move || Ok(name)
+    }
+
+    #[test]
+    fn session_and_shares() {
+        let c = Config::parse(
+            "[session]\nenabled = \"yes\"\nmax_connections = 8\n\
+             [[share]]\nname = \"public\"\ncomment = \"files\"\n\
+             [[share]]\nname = \"lp\"\ntype = \"printer\"\n",
+        )
+        .unwrap();
+        let s = c.resolve(host("h")).unwrap();
+        assert_eq!(s.session.enabled, SessionMode::Yes);
+        assert_eq!(s.session.max_connections, 8);
+        assert_eq!(s.session.idle_timeout_secs, 120, "defaults fill the rest");
+        assert_eq!(s.shares.len(), 2);
+        assert_eq!(s.shares[0].kind, ShareKind::Disk);
+        assert_eq!(s.shares[1].kind, ShareKind::Printer);
+        for (text, key) in [
+            ("[[share]]\nname = \"thirteenchars\"", "share.name"),
+            (
+                "[[share]]\nname = \"a\"\n[[share]]\nname = \"A\"",
+                "share.name",
+            ),
+            ("[session]\nmax_connections = 0", "session.max_connections"),
+            ("[session]\nmax_frame_len = 100", "session.max_frame_len"),
+        ] {
+            let e = Config::parse(text).unwrap().resolve(host("h")).unwrap_err();
+            assert!(e.to_string().starts_with(key), "{text}: {e}");
+        }
+        assert!(Config::parse("[session]\nenabled = \"maybe\"").is_err());
+        assert!(Config::parse("[[share]]\nname = \"x\"\nsize = 1").is_err());
     }
 
     #[test]

@@ -149,7 +149,11 @@ fn the_example_configuration_documents_every_key_and_is_valid() {
     let uncommented: String = example
         .lines()
         .map(|l| match l.strip_prefix('#') {
-            Some(rest) if rest.starts_with(|c: char| c.is_ascii_lowercase()) => rest,
+            Some(rest)
+                if rest.starts_with(|c: char| c.is_ascii_lowercase()) || rest.starts_with("[[") =>
+            {
+                rest
+            }
             _ => l,
         })
         .collect::<Vec<_>>()

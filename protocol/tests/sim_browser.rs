@@ -321,6 +321,69 @@ fn the_master_appoints_backups_as_the_workgroup_grows_and_lists_them() {
     let backups: Vec<usize> = (0..40).filter(|&h| lan.role(h) == Role::Backup).collect();
     assert_eq!(backups.len(), 2, "{backups:?}");
     assert!(!backups.contains(&best));
+    // Each backup asks its driver to copy the master's list, at once and every 15 minutes.
+    for &b in &backups {
+        let asks: Vec<_> = lan.hosts[b]
+            .events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                nbt_protocol::engine::node::Event::Browser(
+                    nbt_protocol::engine::browser::BrowserEvent::CopyListFromMaster {
+                        master, ..
+                    },
+                ) => Some((*t, *master)),
+                _ => None,
+            })
+            .collect();
+        assert!(!asks.is_empty(), "backup {b} asked nothing");
+        assert!(asks.iter().all(|(_, m)| *m == lan.hosts[best].addr));
+    }
+    // What a backup copies fills in what it did not hear itself.
+    let b = backups[0];
+    let now = lan.now;
+    let copied = [(
+        ServerName::new("FARAWAY").unwrap(),
+        nbt_protocol::wire::browse::ServerType::SERVER,
+        (10, 0),
+        b"heard by the master only".to_vec(),
+    )];
+    let wgs = [(
+        ServerName::new("OTHERWG").unwrap(),
+        ServerName::new("OTHERMASTER").unwrap(),
+    )];
+    let added = lan.hosts[b]
+        .node
+        .browser_mut()
+        .list_copied(now, IFACE, &copied, &wgs);
+    assert_eq!(added, 2);
+    let list = lan.hosts[b].node.browser().list(IFACE).unwrap();
+    let wg = ServerName::new("LABWG").unwrap();
+    assert_eq!(
+        &*list
+            .server(&wg, &ServerName::new("FARAWAY").unwrap())
+            .unwrap()
+            .comment,
+        b"heard by the master only"
+    );
+    assert!(
+        list.workgroups()
+            .any(|w| w.master == ServerName::new("OTHERMASTER").unwrap())
+    );
+    // Entries heard directly are not overwritten by the copy.
+    let known = list.servers(&wg).next().unwrap().clone();
+    let again = [(
+        known.name,
+        known.server_type,
+        (1, 1),
+        b"stale copy".to_vec(),
+    )];
+    assert_eq!(
+        lan.hosts[b]
+            .node
+            .browser_mut()
+            .list_copied(now, IFACE, &again, &[]),
+        0
+    );
 
     // A client asks the master for its backup list.
     use nbt_protocol::engine::dgram::DatagramLayer;

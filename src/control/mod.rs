@@ -92,8 +92,21 @@ pub struct DaemonStatus {
     pub datagram_service: DatagramServiceCounters,
     /// The browser's counters.
     pub browser: BrowserCounters,
+    /// The session service on TCP 139, when it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionStatus>,
     /// The driver's own counters.
     pub driver: DriverCounters,
+}
+
+/// The session service's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    /// Addresses where TCP 139 is served.
+    pub serving: usize,
+    /// Its counters.
+    #[serde(flatten)]
+    pub counters: crate::session::SessionCountersSnapshot,
 }
 
 /// One interface address and the names on it.
@@ -507,6 +520,7 @@ pub(crate) mod tests {
                 elections_won: 2,
                 ..BrowserCounters::default()
             },
+            session: None,
             driver: DriverCounters {
                 send_errors: 3,
                 ..DriverCounters::default()

@@ -62,6 +62,15 @@ pub fn render_status(s: &DaemonStatus) -> String {
             b.workgroups
         );
     }
+    if let Some(x) = &s.session {
+        let c = &x.counters;
+        let _ = writeln!(
+            out,
+            "session service: TCP on {} addresses; {} connections, {} refused when busy, \
+             {} closed on errors, {} timed out",
+            x.serving, c.accepted, c.refused_busy, c.closed_on_error, c.timed_out
+        );
+    }
     let c = &s.name_service;
     let d = &s.driver;
     let g = &s.datagram_service;

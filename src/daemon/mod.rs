@@ -13,6 +13,7 @@ mod browse;
 mod ifaces;
 mod persist;
 mod report;
+mod session;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Read};
@@ -39,6 +40,7 @@ use crate::sockets::BindError;
 use ifaces::{Inbound, Interfaces, Key, Shared, UdpPorts, Via};
 use persist::{Persist, SaveResult};
 use report::Summary;
+use session::{SessionBindError, SessionRuntime};
 
 /// Datagrams queued between the receive tasks and the main loop; past it they are dropped.
 const INBOUND_QUEUE: usize = 1024;
@@ -82,6 +84,9 @@ pub enum DaemonError {
     /// Signal handlers could not be installed.
     #[error("cannot set up signal handling: {0}")]
     Signals(io::Error),
+    /// TCP 139 could not be served and `[session] enabled = "yes"`.
+    #[error(transparent)]
+    Session(#[from] SessionBindError),
 }
 
 impl DaemonError {
@@ -91,6 +96,10 @@ impl DaemonError {
             DaemonError::NoInterface { .. } => exit::NO_INTERFACE,
             DaemonError::Bind(e) if e.is_in_use() => exit::PORT_IN_USE,
             DaemonError::Bind(e) if e.is_permission() => exit::PERMISSION,
+            DaemonError::Session(e) if e.kind == io::ErrorKind::AddrInUse => exit::PORT_IN_USE,
+            DaemonError::Session(e) if e.kind == io::ErrorKind::PermissionDenied => {
+                exit::PERMISSION
+            }
             _ => exit::FAILURE,
         }
     }
@@ -156,6 +165,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
 
     let now = Instant::now();
     let persist = Persist::load(&settings.state_dir, now);
+    let (session, mut listing_requests) = SessionRuntime::new(&settings);
     let mut d = Daemon {
         node: Node::new(
             name_config(&settings),
@@ -172,6 +182,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         warned_empty: false,
         dgram: DatagramServiceCounters::default(),
         persist,
+        session,
         settings,
     };
     let b = &d.settings.browser;
@@ -190,7 +201,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     let addrs: Vec<_> = d.ifaces.served().map(|s| s.engine_addr()).collect();
     for a in addrs {
         d.log_serving(a.id, "serving");
+        let (id, ip) = (a.id, a.addr);
         d.add_interface(now, a);
+        d.open_session(id, ip)?;
     }
     d.persist.settle(&d.node, d.ifaces.served().map(|s| s.id));
     d.flush().await;
@@ -233,6 +246,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
             }
             Some(call) = control_rx.recv() => {
                 let _ = call.reply.send(d.answer(call.request));
+            }
+            Some(req) = listing_requests.recv() => {
+                let _ = req.send(d.listing_snapshot());
             }
             _ = tokio::time::sleep_until(save_at), if save_due.is_some() => {
                 let served = d.served_addrs();
@@ -330,6 +346,8 @@ struct Daemon {
     dgram: DatagramServiceCounters,
     /// The browse list on disk.
     persist: Persist,
+    /// The session service on TCP 139, when on.
+    session: Option<SessionRuntime>,
 }
 
 impl Daemon {
@@ -404,6 +422,7 @@ impl Daemon {
             self.persist.keep(now, addr, records);
         }
         self.node.remove_interface(now, id, release);
+        self.close_session(id);
     }
 
     /// The interface addresses served, with their IDs.
@@ -514,7 +533,11 @@ impl Daemon {
                             self.log_serving(id, "address changed; serving");
                             // The node starts the address afresh; its browse list goes along.
                             self.remove_interface(now, id, false);
+                            let ip = a.addr;
                             self.add_interface(now, a);
+                            if let Err(e) = self.open_session(id, ip) {
+                                error!("{e}");
+                            }
                         }
                     }
                     Err(e) => {
@@ -528,7 +551,11 @@ impl Daemon {
                         self.bind_failures.remove(&key);
                         if let Some(a) = self.ifaces.get(id).map(|s| s.engine_addr()) {
                             self.log_serving(id, "new address; serving");
+                            let ip = a.addr;
                             self.add_interface(now, a);
+                            if let Err(e) = self.open_session(id, ip) {
+                                error!("{e}");
+                            }
                         }
                     }
                     Err(e) => {

@@ -96,6 +96,9 @@ impl Daemon {
                      electing a new one"
                 );
             }
+            BrowserEvent::CopyListFromMaster { iface, master } => {
+                debug!(interface = %self.label(iface), %master, "time to copy the browse list from the master");
+            }
             BrowserEvent::ResetStateIgnored { iface, from } => {
                 self.summary.resets_ignored += 1;
                 if self.summary.resets_ignored == 1 {
@@ -264,6 +267,13 @@ impl Daemon {
             name_service: self.node.names().counters().into(),
             datagram_service: self.dgram,
             browser: self.node.browser().counters().into(),
+            session: self
+                .session
+                .as_ref()
+                .map(|rt| crate::control::SessionStatus {
+                    serving: rt.serving(),
+                    counters: rt.counters(),
+                }),
             driver: self.driver_counters(),
         }
     }

@@ -84,14 +84,22 @@ pub fn free_ports() -> (u16, u16) {
     panic!("no second free UDP port on loopback");
 }
 
-/// `--name-port` and `--datagram-port` with free ports, so that nothing binds 137 or 138 on the
-/// machine's loopback.
+/// A TCP port free on 127.0.0.1.
+pub fn free_tcp_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// `--name-port`, `--datagram-port` and `--session-port` with free ports, so that nothing
+/// binds 137, 138 or 139 on the machine's loopback.
 pub fn port_args(ports: (u16, u16)) -> Vec<String> {
     vec![
         "--name-port".into(),
         ports.0.to_string(),
         "--datagram-port".into(),
         ports.1.to_string(),
+        "--session-port".into(),
+        free_tcp_port().to_string(),
     ]
 }
 

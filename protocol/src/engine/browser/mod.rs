@@ -80,6 +80,14 @@ pub const WINNER_GRACE: Duration = Duration::from_secs(30);
 pub const ASK_BELOW_SERVERS: usize = 10;
 /// How often a browser without a master looks for one, when it will not stand itself.
 pub const FIND_MASTER_RETRY: Duration = Duration::from_secs(60);
+/// A server as a master lists it over RAP (server_info_1): name, type, OS version, comment.
+pub type CopiedServer = (ServerName, ServerType, (u8, u8), Vec<u8>);
+
+/// How often a backup browser copies the browse list from the master (Hertel §23.2).
+pub const BACKUP_REFRESH: Duration = Duration::from_secs(15 * 60);
+/// The period given to entries copied from the master: they last three of them unless copied
+/// or heard again.
+pub const COPIED_PERIODICITY: Duration = Duration::from_secs(12 * 60);
 /// Servers per backup browser the master appoints (one more for every this many).
 pub const SERVERS_PER_BACKUP: usize = 32;
 /// The OS version nbtd announces (what Samba sends; informational).
@@ -203,6 +211,15 @@ pub enum BrowserEvent {
         /// How we know.
         reason: &'static str,
     },
+    /// A backup browser's time to copy the browse list from the master (MS-BRWS 3.3.1): the
+    /// driver asks the master over TCP 139 (NetServerEnum2) and hands the answer to
+    /// [`BrowserEngine::list_copied`].
+    CopyListFromMaster {
+        /// Interface address.
+        iface: IfaceId,
+        /// The master's address.
+        master: Ipv4Addr,
+    },
     /// A ResetStateRequest arrived and was not honoured.
     ResetStateIgnored {
         /// Interface address.
@@ -264,6 +281,8 @@ struct Subnet {
     update_count: u8,
     /// An AnnouncementRequest went out (or was not needed) at the first announcement.
     asked: bool,
+    /// When a backup next copies the list from the master.
+    next_copy: Option<Instant>,
 }
 
 /// The browser engine of one host, for all its interface addresses.
@@ -363,6 +382,7 @@ impl BrowserEngine {
                 ready: false,
                 update_count: 0,
                 asked: false,
+                next_copy: None,
             },
         );
     }
@@ -398,7 +418,13 @@ impl BrowserEngine {
             } else {
                 s.next_check
             };
-            [Some(s.next_announce), election, check, s.list.next_expiry()]
+            [
+                Some(s.next_announce),
+                election,
+                check,
+                s.list.next_expiry(),
+                s.next_copy,
+            ]
         });
         subnets.chain([self.dgram.poll_timeout()]).flatten().min()
     }
@@ -416,6 +442,7 @@ impl BrowserEngine {
             }
             self.step_election(now, id, names);
             self.step_check(now, id, names);
+            self.step_copy(now, id);
             if self
                 .subnets
                 .get(&id)
@@ -512,6 +539,69 @@ impl BrowserEngine {
                 }
             }
         }
+    }
+
+    /// A backup's periodic copy of the master's list: asks the driver for it.
+    fn step_copy(&mut self, now: Instant, id: IfaceId) {
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return;
+        };
+        if s.next_copy.is_none_or(|t| t > now) {
+            return;
+        }
+        if s.role != Role::Backup {
+            s.next_copy = None;
+            return;
+        }
+        s.next_copy = Some(now + BACKUP_REFRESH);
+        if let Some(m) = s.master.filter(|m| m.addr != s.addr.addr) {
+            self.event(BrowserEvent::CopyListFromMaster {
+                iface: id,
+                master: m.addr,
+            });
+        }
+    }
+
+    /// Takes the browse list a backup copied from its master: servers of our workgroup (name,
+    /// type, OS version, comment) and workgroups with their masters. Entries already heard
+    /// directly keep their own data; the others are listed as if announced every 12 minutes,
+    /// so they stay while the master lists them.
+    pub fn list_copied(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        servers: &[CopiedServer],
+        workgroups: &[(ServerName, ServerName)],
+    ) -> usize {
+        let wg = self.workgroup;
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return 0;
+        };
+        let period = u32::try_from(COPIED_PERIODICITY.as_millis()).unwrap_or(u32::MAX);
+        let mut added = 0;
+        for (name, t, version, comment) in servers {
+            if name.is_empty() || t.is_empty() || s.list.server(&wg, name).is_some() {
+                continue;
+            }
+            let a = Announcement {
+                os_version_major: version.0,
+                os_version_minor: version.1,
+                ..Announcement::new(*name, *t, period, comment.clone())
+            };
+            if s.list.server_announced(now, &wg, &a, None) == Update::Added {
+                added += 1;
+            }
+        }
+        for (name, master) in workgroups {
+            if s.list.workgroups().any(|w| w.name.eq_ignore_case(name)) {
+                continue;
+            }
+            let d = Announcement::domain(*name, *master, period);
+            if s.list.workgroup_announced(now, &d, None) == Update::Added {
+                added += 1;
+            }
+        }
+        added
     }
 
     fn find_master(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
@@ -846,6 +936,7 @@ impl BrowserEngine {
                 s.role = Role::Backup;
                 s.announcements = 0;
                 s.next_announce = now;
+                s.next_copy = Some(now);
                 self.event(BrowserEvent::RoleChanged {
                     iface: id,
                     role: Role::Backup,

@@ -1,0 +1,264 @@
+//! The session service of nbtd on TCP 139, against Samba's smbclient on a namespace LAN:
+//! - `smbclient -L` lists nbtd's shares, the servers of its workgroup and the workgroups, with
+//!   and without SPNEGO;
+//! - with 5,000 servers in the browse list, `smbclient -L` lists all 5,000 (NetServerEnum2 then
+//!   NetServerEnum3 continuations).
+//!
+//! Needs root, `ip`, `nmbd`, `nmblookup` and `smbclient`; without them each test says why and
+//! passes, except under `CI=true`, where it fails. Every wait is a bounded poll.
+
+mod common;
+
+use std::path::PathBuf;
+use std::thread::sleep;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use common::netns::{Lan, NmbdConfig};
+use nbtd::control::query_browse_list;
+
+/// A running nbtd in a namespace.
+struct Nbtd {
+    control: PathBuf,
+    log: PathBuf,
+}
+
+fn start_nbtd(lan: &Lan, i: usize, name: &str, config: &str, extra: &[&str]) -> Nbtd {
+    let dir = lan.dir();
+    let control = dir.join(format!("nbtd{i}.sock"));
+    let state = dir.join(format!("state{i}"));
+    std::fs::create_dir_all(&state).unwrap();
+    let conf = dir.join(format!("nbtd{i}.toml"));
+    std::fs::write(&conf, config).unwrap();
+    let log = format!("nbtd{i}.log");
+    let (c, s, f) = (
+        control.to_str().unwrap().to_owned(),
+        state.to_str().unwrap().to_owned(),
+        conf.to_str().unwrap().to_owned(),
+    );
+    let mut args = vec![
+        "--config",
+        &f,
+        "--interfaces",
+        "lan0",
+        "--netbios-name",
+        name,
+        "--workgroup",
+        "LABWG",
+        "--control-socket",
+        &c,
+        "--state-dir",
+        &s,
+    ];
+    args.extend(extra);
+    lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
+    Nbtd {
+        control,
+        log: dir.join(log),
+    }
+}
+
+impl Nbtd {
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Polls the browse list until `pred` holds, for at most `limit`.
+    fn wait_list(
+        &self,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&nbtd::control::BrowseListReply) -> bool,
+    ) {
+        let until = Instant::now() + limit;
+        loop {
+            if let Ok(r) = query_browse_list(&self.control, None) {
+                if pred(&r) {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < until,
+                "{what}: not within {limit:?}\n{}",
+                self.log_text()
+            );
+            sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Runs smbclient -L against `ip` from host `from`, with extra options.
+fn smbclient_list(lan: &Lan, from: usize, ip: &str, options: &[&str]) -> String {
+    let conf = lan.client_conf();
+    let mut args = vec![
+        "-L",
+        ip,
+        "-N",
+        "-s",
+        conf.to_str().unwrap(),
+        "--option=client min protocol=NT1",
+    ];
+    args.extend(options);
+    let out = lan.run(from, "smbclient", &args);
+    format!(
+        "{}\n--- stderr ---\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The rows of one smbclient table (after its `---` line, until a blank line).
+fn section(out: &str, header: &str) -> Vec<Vec<String>> {
+    let mut lines = out
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with(header));
+    lines.next();
+    lines.next();
+    lines
+        .take_while(|l| !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+const SHARES: &str = r#"
+[[share]]
+name = "public"
+comment = "files for everyone"
+
+[[share]]
+name = "lp"
+type = "printer"
+comment = "the printer"
+"#;
+
+#[test]
+fn smbclient_lists_nbtd_shares_servers_and_workgroups() {
+    let Some(lan) = Lan::for_test(
+        "smbclient_lists_nbtd_shares_servers_and_workgroups",
+        4,
+        &["nmbd", "nmblookup", "smbclient"],
+    ) else {
+        return;
+    };
+    let master = start_nbtd(
+        &lan,
+        1,
+        "NBTDONE",
+        SHARES,
+        &["--preferred-master", "--os-level", "65"],
+    );
+    start_nbtd(&lan, 2, "NBTDTWO", "", &[]);
+    // Another workgroup's master tells ours about its workgroup (DomainAnnouncement).
+    lan.start_nmbd(
+        3,
+        &NmbdConfig::new("OTHERWG", "CHARLIE").option("os level = 65"),
+    );
+    master.wait_list(Duration::from_secs(60), "NBTDTWO and OTHERWG listed", |r| {
+        let i = &r.interfaces[0];
+        i.servers.iter().any(|s| s.name == "NBTDTWO")
+            && i.workgroups.iter().any(|w| w.name == "OTHERWG")
+            && i.role == nbtd::control::BrowserRole::Master
+    });
+
+    for options in [&[][..], &["--option=client use spnego=no"][..]] {
+        let out = smbclient_list(&lan, 4, "198.18.0.1", options);
+        let shares = section(&out, "Sharename");
+        let share_rows: Vec<(String, String)> = shares
+            .iter()
+            .map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default()))
+            .collect();
+        for want in [("public", "Disk"), ("lp", "Printer"), ("IPC$", "IPC")] {
+            assert!(
+                share_rows.contains(&(want.0.into(), want.1.into())),
+                "{options:?}: share {want:?} missing:\n{out}"
+            );
+        }
+        assert!(out.contains("files for everyone"), "{out}");
+        let servers: Vec<String> = section(&out, "Server")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+        assert!(
+            servers.contains(&"NBTDONE".into()) && servers.contains(&"NBTDTWO".into()),
+            "{options:?}: servers {servers:?}:\n{out}"
+        );
+        assert!(
+            !servers.contains(&"CHARLIE".into()),
+            "another workgroup's server: {out}"
+        );
+        let workgroups: Vec<(String, String)> = section(&out, "Workgroup")
+            .into_iter()
+            .map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default()))
+            .collect();
+        assert!(
+            workgroups.contains(&("LABWG".into(), "NBTDONE".into())),
+            "{workgroups:?}:\n{out}"
+        );
+        assert!(
+            workgroups.contains(&("OTHERWG".into(), "CHARLIE".into())),
+            "{workgroups:?}:\n{out}"
+        );
+    }
+}
+
+/// Writes a browse.json for address `ip` with `n` servers in LABWG, each with 30 minutes left.
+fn state_file_with_servers(dir: &std::path::Path, ip: &str, n: usize) {
+    let saved_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let servers: Vec<serde_json::Value> = (0..n)
+        .map(|k| {
+            serde_json::json!({
+                "kind": "server",
+                "workgroup": "LABWG",
+                "name": format!("HOST{k:05}"),
+                "server_type": 0x0001_1003u32,
+                "version": [6, 1],
+                "comment": format!("synthetic host {k}"),
+                "addr": null,
+                "periodicity_ms": 720_000,
+                "remaining_ms": 1_800_000,
+            })
+        })
+        .collect();
+    let file = serde_json::json!({
+        "format": 1,
+        "saved_at": saved_at,
+        "subnets": { ip: servers },
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("browse.json"), serde_json::to_vec(&file).unwrap()).unwrap();
+}
+
+#[test]
+fn smbclient_lists_five_thousand_servers() {
+    let Some(lan) = Lan::for_test("smbclient_lists_five_thousand_servers", 2, &["smbclient"])
+    else {
+        return;
+    };
+    state_file_with_servers(&lan.dir().join("state1"), "198.18.0.1", 5000);
+    let config = "[browser]\nmax_servers_per_workgroup = 8192\n";
+    let nbtd = start_nbtd(&lan, 1, "BIGLIST", config, &["--no-local-master"]);
+    nbtd.wait_list(Duration::from_secs(20), "5,000 servers restored", |r| {
+        r.interfaces
+            .first()
+            .is_some_and(|i| i.servers.len() >= 5000)
+    });
+    let out = smbclient_list(&lan, 2, "198.18.0.1", &["--option=client use spnego=no"]);
+    let servers: Vec<String> = section(&out, "Server")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let synthetic: Vec<&String> = servers.iter().filter(|s| s.starts_with("HOST")).collect();
+    assert_eq!(
+        synthetic.len(),
+        5000,
+        "all 5,000, each once:\n{}",
+        &out[..out.len().min(2000)]
+    );
+    let mut sorted = synthetic.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 5000, "no duplicates");
+    assert!(servers.contains(&"BIGLIST".into()), "ourselves too");
+}
