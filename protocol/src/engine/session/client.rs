@@ -29,8 +29,6 @@
 //! Frames over the configured size are refused from their header alone, and a reply is
 //! reassembled into at most 65535 parameter and 65535 data bytes.
 
-use core::fmt;
-
 use crate::error::ParseError;
 use crate::name::{NetbiosName, ScopedName};
 use crate::wire::Emit;
@@ -47,8 +45,7 @@ use crate::wire::smb::{
     TransactionRequest, TransactionResponse, command, transaction_name,
 };
 use crate::wire::ssn::{
-    HEADER_LEN as NBSS_HEADER_LEN, NegativeResponseCode, Retarget, SessionHeader, SessionPacket,
-    SessionRequest,
+    HEADER_LEN as NBSS_HEADER_LEN, SessionHeader, SessionPacket, SessionRequest,
 };
 
 /// The called name smbclient falls back to when the server refuses the first one
@@ -107,286 +104,6 @@ impl ClientConfig {
     }
 }
 
-/// The Status of a reply: an NTSTATUS, or a DOS error class and code when Flags2 has no
-/// NT_STATUS (MS-CIFS 2.2.3.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SmbStatus {
-    /// A 32-bit NTSTATUS.
-    Nt(u32),
-    /// ErrorClass and ErrorCode.
-    Dos {
-        /// ErrorClass: 1 ERRDOS, 2 ERRSRV, 3 ERRHRD.
-        class: u8,
-        /// ErrorCode.
-        code: u16,
-    },
-}
-
-impl SmbStatus {
-    /// The status of a reply header.
-    pub fn of(h: &SmbHeader) -> Self {
-        if h.flags2.contains(SmbFlags2::NT_STATUS) {
-            SmbStatus::Nt(h.status)
-        } else {
-            SmbStatus::Dos {
-                class: h.status as u8,
-                code: (h.status >> 16) as u16,
-            }
-        }
-    }
-
-    /// Whether this is success.
-    pub fn is_success(self) -> bool {
-        match self {
-            SmbStatus::Nt(s) => s == ntstatus::SUCCESS,
-            SmbStatus::Dos { class, .. } => class == 0,
-        }
-    }
-
-    /// Whether the server refuses us the access: access denied, logon failure, a disabled or
-    /// restricted account (ERRDOS/ERRnoaccess, ERRSRV/ERRbadpw and ERRSRV/ERRaccess in DOS
-    /// terms).
-    pub fn is_access_denied(self) -> bool {
-        match self {
-            SmbStatus::Nt(s) => matches!(
-                s,
-                ntstatus::ACCESS_DENIED
-                    | ntstatus::LOGON_FAILURE
-                    | ntstatus::ACCOUNT_RESTRICTION
-                    | ntstatus::ACCOUNT_DISABLED
-                    | ntstatus::NETWORK_ACCESS_DENIED
-            ),
-            SmbStatus::Dos { class, code } => matches!((class, code), (1, 5) | (2, 2) | (2, 4)),
-        }
-    }
-}
-
-impl fmt::Display for SmbStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            SmbStatus::Nt(s) => match ntstatus::name(s) {
-                Some(n) => write!(f, "{n} ({s:#010x})"),
-                None => write!(f, "NTSTATUS {s:#010x}"),
-            },
-            SmbStatus::Dos { class, code } => write!(f, "DOS error class {class} code {code}"),
-        }
-    }
-}
-
-/// What a RAP status means, in words (lmerr.h, winerror.h).
-pub fn rap_status_meaning(status: u16) -> &'static str {
-    match status {
-        rap_status::SUCCESS => "success",
-        rap_status::MORE_DATA => "more data",
-        5 => "access denied",
-        rap_status::NOT_SUPPORTED => "not supported",
-        65 => "network access denied",
-        87 => "invalid parameter",
-        124 => "invalid level",
-        2114 => "the Server service is not started",
-        rap_status::BUF_TOO_SMALL => "the buffer is too small",
-        2351 => "invalid computer name",
-        6118 => "no browser servers found",
-        _ => "an unknown status",
-    }
-}
-
-/// What a NEGATIVE SESSION RESPONSE's ERROR_CODE means, in words, with the code.
-pub fn negative_meaning(code: NegativeResponseCode) -> String {
-    let words = match code {
-        NegativeResponseCode::NotListeningOnCalledName => "not listening on the called name",
-        NegativeResponseCode::NotListeningForCallingName => "not listening for the calling name",
-        NegativeResponseCode::CalledNameNotPresent => "called name not present",
-        NegativeResponseCode::InsufficientResources => {
-            "called name present, but insufficient resources"
-        }
-        NegativeResponseCode::UnspecifiedError => "unspecified error",
-        NegativeResponseCode::Unknown(_) => "an undefined error code",
-    };
-    format!("{words} ({:#04x})", code.to_u8())
-}
-
-/// Why a listing connection failed; the client is closed after any of them.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClientError {
-    /// A NEGATIVE SESSION RESPONSE to our SESSION REQUEST.
-    #[error("the server refused the NetBIOS session for {called}: {}", negative_meaning(*.code))]
-    SessionRefused {
-        /// The name we called.
-        called: String,
-        /// The server's ERROR_CODE.
-        code: NegativeResponseCode,
-    },
-    /// A RETARGET SESSION RESPONSE; like smbclient, the client does not follow it.
-    #[error("the server redirects the session to {}:{} (RETARGET), which is not followed", .0.ip, .0.port)]
-    Retarget(Retarget),
-    /// A frame longer than the client accepts.
-    #[error("the server sent a frame of {length} bytes, over the limit of {max}")]
-    FrameTooLarge {
-        /// The frame's length, header included.
-        length: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A reply that does not parse.
-    #[error("malformed {what}: {error}")]
-    Malformed {
-        /// What was being read.
-        what: &'static str,
-        /// Which field, where, and why.
-        error: ParseError,
-    },
-    /// The server answered with an SMB2 message.
-    #[error("the server answered our SMB1 request in SMB2")]
-    Smb2,
-    /// The server accepts none of our dialects (DialectIndex 0xFFFF).
-    #[error("the server accepts none of the SMB1 dialects offered (NT LM 0.12)")]
-    NoCommonDialect,
-    /// The server insists on extended security (SPNEGO), which the client does not speak.
-    #[error("the server requires extended security (SPNEGO), which this client does not speak")]
-    ExtendedSecurity,
-    /// A reply with an error status.
-    #[error("{what} failed: {status}")]
-    Status {
-        /// The request that failed.
-        what: &'static str,
-        /// Its status.
-        status: SmbStatus,
-    },
-    /// A RAP reply with an error status.
-    #[error("RAP {call} failed with status {status} ({})", rap_status_meaning(*.status))]
-    Rap {
-        /// The RAP call.
-        call: &'static str,
-        /// Its status.
-        status: u16,
-    },
-    /// A well-formed reply that does not answer our request.
-    #[error("unexpected reply while waiting for the {expected}: {got}")]
-    Unexpected {
-        /// The reply expected.
-        expected: &'static str,
-        /// What came instead.
-        got: String,
-    },
-    /// A call made in the wrong state (a driver bug).
-    #[error("{0} is not possible in this state of the connection")]
-    NotReady(&'static str),
-    /// A request that could not be written (a bug).
-    #[error("internal error: {0}")]
-    Bug(&'static str),
-}
-
-impl ClientError {
-    /// Whether the server refused us (a negative session response, access denied, no such
-    /// share, a RAP access error), as opposed to a failure to talk with it.
-    pub fn is_refusal(&self) -> bool {
-        match self {
-            ClientError::SessionRefused { .. } => true,
-            ClientError::Status { status, .. } => {
-                status.is_access_denied() || *status == SmbStatus::Nt(ntstatus::BAD_NETWORK_NAME)
-            }
-            ClientError::Rap { status, .. } => matches!(status, 5 | 65),
-            _ => false,
-        }
-    }
-}
-
-/// What the server said about itself during the handshake.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerInfo {
-    /// The dialect it chose, e.g. `NT LM 0.12`.
-    pub dialect: String,
-    /// DomainName of the NEGOTIATE response (Samba: its workgroup).
-    pub domain_name: String,
-    /// ServerName of the NEGOTIATE response (Samba: its NetBIOS name).
-    pub server_name: String,
-    /// NativeOS of the SESSION_SETUP_ANDX response.
-    pub native_os: String,
-    /// NativeLanMan of the SESSION_SETUP_ANDX response.
-    pub native_lanman: String,
-    /// PrimaryDomain of the SESSION_SETUP_ANDX response: the workgroup smbclient lists.
-    pub primary_domain: String,
-    /// Whether the session is a guest logon.
-    pub guest: bool,
-}
-
-/// Why a listing holds less than the server has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Incomplete {
-    /// Status 234 from a call that cannot be continued (NetShareEnum): `available` entries.
-    MoreData {
-        /// EntriesAvailable.
-        available: u16,
-    },
-    /// The cap on NetServerEnum2/3 calls was reached.
-    RoundCap(usize),
-    /// The cap on entries was reached.
-    EntryCap(usize),
-    /// A continuation brought no new entry.
-    NoProgress,
-}
-
-impl fmt::Display for Incomplete {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Incomplete::MoreData { available } => {
-                write!(
-                    f,
-                    "the server has {available} entries, not all fit one reply"
-                )
-            }
-            Incomplete::RoundCap(n) => write!(f, "stopped after {n} calls"),
-            Incomplete::EntryCap(n) => write!(f, "stopped at {n} entries"),
-            Incomplete::NoProgress => write!(f, "the server's continuation brought nothing new"),
-        }
-    }
-}
-
-/// The shares of the server (NetShareEnum level 1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShareListing {
-    /// The shares, in the server's order.
-    pub shares: Vec<ShareInfo1>,
-    /// Why the list is partial, when it is.
-    pub incomplete: Option<Incomplete>,
-}
-
-/// Servers or workgroups (NetServerEnum2, continued by NetServerEnum3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerListing {
-    /// The entries, in the server's order, each once.
-    pub servers: Vec<ServerInfo1>,
-    /// RAP calls made.
-    pub rounds: usize,
-    /// Why the list is partial, when it is.
-    pub incomplete: Option<Incomplete>,
-}
-
-/// What a completed step yields.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The IPC$ tree is connected; [`ListingClient::server_info`] says who answered.
-    Connected,
-    /// The answer to [`ListingClient::list_shares`].
-    Shares(ShareListing),
-    /// The answer to [`ListingClient::list_servers`].
-    Servers(ServerListing),
-    /// The tree is disconnected and the session logged off: close the connection.
-    Disconnected,
-}
-
-/// What the driver does after a frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Progress {
-    /// Write this frame, then read the reply.
-    Send(Vec<u8>),
-    /// Read another frame: the reply is not complete.
-    Wait,
-    /// The step is over.
-    Done(Outcome),
-}
-
 /// A server listing in progress.
 #[derive(Debug, Clone)]
 struct ServerEnum {
@@ -409,76 +126,6 @@ impl Call {
             Call::Servers(e) if e.rounds > 1 => "NetServerEnum3",
             Call::Servers(_) => "NetServerEnum2",
         }
-    }
-}
-
-/// The parameters and data of a TRANSACTION reply, piece by piece (MS-CIFS 3.2.5.37).
-#[derive(Debug, Clone, Default)]
-struct Reassembly {
-    params: Vec<u8>,
-    data: Vec<u8>,
-    totals: Option<(usize, usize)>,
-}
-
-/// Offsets of the TRANSACTION response's words from the header start, for errors.
-mod rsp_at {
-    pub const PARAMETER_COUNT: usize = 33 + 6;
-    pub const PARAMETER_DISPLACEMENT: usize = 33 + 10;
-    pub const DATA_COUNT: usize = 33 + 12;
-    pub const DATA_DISPLACEMENT: usize = 33 + 16;
-}
-
-impl Reassembly {
-    /// Adds one piece; whether the reply is complete. Pieces must come in order; the totals may
-    /// shrink from piece to piece, never grow.
-    fn add(&mut self, t: &TransactionResponse) -> Result<bool, ParseError> {
-        let mut tp = usize::from(t.total_parameter_count);
-        let mut td = usize::from(t.total_data_count);
-        if let Some((p, d)) = self.totals {
-            (tp, td) = (tp.min(p), td.min(d));
-        }
-        if usize::from(t.parameter_displacement) != self.params.len() {
-            return Err(ParseError::bad_value(
-                "ParameterDisplacement",
-                rsp_at::PARAMETER_DISPLACEMENT,
-                u64::from(t.parameter_displacement),
-                "the parameter bytes received so far (pieces in order)",
-            ));
-        }
-        if usize::from(t.data_displacement) != self.data.len() {
-            return Err(ParseError::bad_value(
-                "DataDisplacement",
-                rsp_at::DATA_DISPLACEMENT,
-                u64::from(t.data_displacement),
-                "the data bytes received so far (pieces in order)",
-            ));
-        }
-        if self.params.len() + t.parameters.len() > tp {
-            return Err(ParseError::malformed(
-                "ParameterCount",
-                rsp_at::PARAMETER_COUNT,
-                "more parameter bytes than TotalParameterCount",
-            ));
-        }
-        if self.data.len() + t.data.len() > td {
-            return Err(ParseError::malformed(
-                "DataCount",
-                rsp_at::DATA_COUNT,
-                "more data bytes than TotalDataCount",
-            ));
-        }
-        self.params.extend_from_slice(&t.parameters);
-        self.data.extend_from_slice(&t.data);
-        self.totals = Some((tp, td));
-        let complete = self.params.len() == tp && self.data.len() == td;
-        if !complete && t.parameters.is_empty() && t.data.is_empty() {
-            return Err(ParseError::malformed(
-                "ParameterCount",
-                rsp_at::PARAMETER_COUNT,
-                "a piece with no bytes before the reply is complete",
-            ));
-        }
-        Ok(complete)
     }
 }
 
@@ -1093,6 +740,14 @@ fn frame_of(m: &SmbMessage) -> Vec<u8> {
     // Requests are small: a message built here always fits a frame.
     session_message(&m.to_vec().unwrap_or_default())
 }
+
+mod error;
+mod outcome;
+mod reassembly;
+
+pub use error::{ClientError, SmbStatus, negative_meaning, rap_status_meaning};
+pub use outcome::{Incomplete, Outcome, Progress, ServerInfo, ServerListing, ShareListing};
+use reassembly::Reassembly;
 
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,7 @@ use crate::engine::session::{
 use crate::wire::browse::Announcement;
 use crate::wire::rap::records::{encode_entries, share_type};
 use crate::wire::smb::commands::{NegotiateResponse, SecurityMode};
+use crate::wire::ssn::NegativeResponseCode;
 
 fn sname(s: &str) -> ServerName {
     ServerName::new(s).unwrap()
