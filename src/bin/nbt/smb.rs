@@ -303,10 +303,11 @@ impl Session {
         }
     }
 
-    /// Disconnects the tree and logs off (failures ignored: the listing is done), then closes.
+    /// Disconnects the tree and logs off within one timeout (failures ignored: the listing is
+    /// done), then closes.
     pub async fn close(mut self) {
         if let Ok(f) = self.client.disconnect() {
-            let _ = self.step(f).await;
+            let _ = tokio::time::timeout(self.timeout, self.step(f)).await;
         }
         let _ = self.stream.shutdown().await;
     }
