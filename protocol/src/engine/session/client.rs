@@ -285,7 +285,8 @@ impl ListingClient {
 
     /// Asks for the servers of `domain` whose type has a bit of `server_type` (all servers:
     /// [`ServerType::ALL`]; the workgroups with their masters: [`ServerType::DOMAIN_ENUM`]).
-    /// An empty domain means the server's own workgroup.
+    /// Windows and nbtd read an empty domain as their own workgroup, but Samba's smbd lists no
+    /// server for it (FINDINGS: the SPNEGO case), so name the workgroup; DOMAIN_ENUM ignores it.
     pub fn list_servers(
         &mut self,
         server_type: ServerType,
