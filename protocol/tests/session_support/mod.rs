@@ -15,8 +15,8 @@ use nbt_protocol::wire::rap::records::{ServerInfo1, decode_entries, share_type};
 use nbt_protocol::wire::rap::{InfoLevel, RapCall, RapResponse, ServerEnumRequest};
 use nbt_protocol::wire::smb::commands::NegotiateRequest;
 use nbt_protocol::wire::smb::{
-    SmbFlags, SmbFlags2, SmbHeader, SmbMessage, TransactionFlags, TransactionRequest,
-    TransactionResponse, command, transaction_name,
+    SmbFlags, SmbFlags2, SmbHeader, SmbMessage, TransactionRequest, TransactionResponse, command,
+    transaction_name,
 };
 use nbt_protocol::wire::ssn::{SessionHeader, SessionPacket};
 use nbt_protocol::{Emit, NetbiosName, ScopedName};
@@ -217,28 +217,15 @@ pub fn simple(cmd: u8, uid: u16, tid: u16, words: Vec<u8>, bytes: Vec<u8>) -> Ve
 
 /// A TRANSACTION on `\PIPE\LANMAN` laid out as smbclient lays it out.
 pub fn transaction(uid: u16, tid: u16, params: Vec<u8>, max_param: u16, max_data: u16) -> Vec<u8> {
-    let mut t = TransactionRequest {
-        header: header(command::TRANSACTION, uid, tid, 4),
-        total_parameter_count: params.len() as u16,
-        total_data_count: 0,
-        max_parameter_count: max_param,
-        max_data_count: max_data,
-        max_setup_count: 0,
-        reserved1: 0,
-        flags: TransactionFlags::empty(),
-        timeout: 0,
-        reserved2: 0,
-        parameter_offset: 0,
-        data_offset: 0,
-        reserved3: 0,
-        setup: Vec::new(),
-        name: transaction_name::PIPE_LANMAN.into(),
-        parameters: params,
-        data: Vec::new(),
-    };
-    let end = t.name_end();
-    t.parameter_offset = (end + (4 - end % 4) % 4) as u16;
-    t.data_offset = t.parameter_offset + t.parameters.len() as u16;
+    let header = header(command::TRANSACTION, uid, tid, 4);
+    let t = TransactionRequest::named_pipe(
+        header,
+        transaction_name::PIPE_LANMAN,
+        params,
+        max_param,
+        max_data,
+    )
+    .unwrap();
     session_message(&t.to_vec().unwrap())
 }
 

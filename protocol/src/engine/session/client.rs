@@ -41,8 +41,8 @@ use crate::wire::smb::commands::{
     TreeConnectRequest, TreeConnectResponse, ntstatus,
 };
 use crate::wire::smb::{
-    SMB2_PROTOCOL, SmbFlags, SmbFlags2, SmbHeader, SmbMessage, TransactionFlags,
-    TransactionRequest, TransactionResponse, command, transaction_name,
+    SMB2_PROTOCOL, SmbFlags, SmbFlags2, SmbHeader, SmbMessage, TransactionRequest,
+    TransactionResponse, command, transaction_name,
 };
 use crate::wire::ssn::{
     HEADER_LEN as NBSS_HEADER_LEN, SessionHeader, SessionPacket, SessionRequest,
@@ -367,29 +367,15 @@ impl ListingClient {
             RapCall::NetShareEnum { .. } => (SHARE_ENUM_MAX_PARAMS, SHARE_ENUM_BUFFER),
             _ => (SERVER_ENUM_MAX_PARAMS, SERVER_ENUM_BUFFER),
         };
-        let mut t = TransactionRequest {
-            header: self.request_header(command::TRANSACTION),
-            total_parameter_count: u16::try_from(params.len()).map_err(|_| bug())?,
-            total_data_count: 0,
+        let header = self.request_header(command::TRANSACTION);
+        let t = TransactionRequest::named_pipe(
+            header,
+            transaction_name::PIPE_LANMAN,
+            params,
             max_parameter_count,
             max_data_count,
-            max_setup_count: 0,
-            reserved1: 0,
-            flags: TransactionFlags::empty(),
-            timeout: 0,
-            reserved2: 0,
-            parameter_offset: 0,
-            data_offset: 0,
-            reserved3: 0,
-            setup: Vec::new(),
-            name: transaction_name::PIPE_LANMAN.into(),
-            parameters: params,
-            data: Vec::new(),
-        };
-        let end = t.name_end();
-        let parameter_offset = end + (4 - end % 4) % 4;
-        t.parameter_offset = u16::try_from(parameter_offset).map_err(|_| bug())?;
-        t.data_offset = u16::try_from(parameter_offset + t.parameters.len()).map_err(|_| bug())?;
+        )
+        .map_err(|_| bug())?;
         Ok(session_message(&t.to_vec().map_err(|_| bug())?))
     }
 
@@ -397,23 +383,9 @@ impl ListingClient {
         if matches!(self.phase, Phase::Closed) {
             return Err(ClientError::NotReady("reading a frame after the close"));
         }
-        let length = self.check_header(frame)?;
-        if frame.len() != length {
-            let error = if frame.len() < length {
-                ParseError::truncated(
-                    "TRAILER",
-                    NBSS_HEADER_LEN,
-                    length - NBSS_HEADER_LEN,
-                    frame.len().saturating_sub(NBSS_HEADER_LEN),
-                )
-            } else {
-                ParseError::malformed("LENGTH", 2, "bytes follow the end of the frame")
-            };
-            return Err(ClientError::Malformed {
-                what: "session frame",
-                error,
-            });
-        }
+        // The header first, for the size limit; the parse then refuses a frame that is not
+        // exactly as long as its LENGTH says.
+        self.check_header(frame)?;
         let packet = SessionPacket::parse(frame).map_err(malformed("session frame"))?;
         let (expected, _) = self.phase.awaiting();
         match (packet, &self.phase) {

@@ -325,6 +325,48 @@ impl TransactionRequest {
         }
     }
 
+    /// A transaction on a named pipe with parameters only, laid out as smbclient lays out its
+    /// RAP calls on `\PIPE\LANMAN` (rap-smb1.md §6): no setup, the parameters at the first
+    /// 4-byte boundary after the name, no data. Fails when the parameters do not fit a message.
+    pub fn named_pipe(
+        header: SmbHeader,
+        name: &str,
+        parameters: Vec<u8>,
+        max_parameter_count: u16,
+        max_data_count: u16,
+    ) -> Result<Self, EmitError> {
+        let too_large = |field| EmitError::FieldTooLarge {
+            field,
+            why: "the parameters must end within 65535 bytes of the header start",
+        };
+        let mut t = TransactionRequest {
+            header,
+            total_parameter_count: count_u16(parameters.len(), "TotalParameterCount")?,
+            total_data_count: 0,
+            max_parameter_count,
+            max_data_count,
+            max_setup_count: 0,
+            reserved1: 0,
+            flags: TransactionFlags::empty(),
+            timeout: 0,
+            reserved2: 0,
+            parameter_offset: 0,
+            data_offset: 0,
+            reserved3: 0,
+            setup: Vec::new(),
+            name: name.to_owned(),
+            parameters,
+            data: Vec::new(),
+        };
+        let end = t.name_end();
+        let parameter_offset = end + (4 - end % 4) % 4;
+        let data_offset = parameter_offset + t.parameters.len();
+        t.parameter_offset =
+            u16::try_from(parameter_offset).map_err(|_| too_large("ParameterOffset"))?;
+        t.data_offset = u16::try_from(data_offset).map_err(|_| too_large("DataOffset"))?;
+        Ok(t)
+    }
+
     /// Parses a TRANSACTION request from one whole SMB message.
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let msg = SmbMessage::parse(bytes)?;
