@@ -266,31 +266,23 @@ fn make_samba_dirs(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A running nmbd.
+/// A running Samba daemon: nmbd or smbd.
 #[derive(Debug, Clone)]
-pub struct Nmbd {
+pub struct SambaDaemon {
     /// The host it runs in.
     pub host: usize,
     /// Its process ID.
     pub pid: u32,
-    /// Its smb.conf.
+    /// Its smb.conf (one per host, shared by its nmbd and smbd).
     pub conf: PathBuf,
-    /// Its directory (logs in `log/`, stdout and stderr in `nmbd.out`).
+    /// The host's directory (logs in `log/`, stdout and stderr in `nmbd.out` or `smbd.out`).
     pub dir: PathBuf,
 }
 
+/// A running nmbd.
+pub type Nmbd = SambaDaemon;
 /// A running smbd.
-#[derive(Debug, Clone)]
-pub struct Smbd {
-    /// The host it runs in.
-    pub host: usize,
-    /// Its process ID.
-    pub pid: u32,
-    /// Its smb.conf (shared with the host's nmbd).
-    pub conf: PathBuf,
-    /// Its directory (logs in `log/`, stdout and stderr in `smbd.out`).
-    pub dir: PathBuf,
-}
+pub type Smbd = SambaDaemon;
 
 /// A LAN of namespaces; dropping it tears everything down.
 pub struct Lan {
@@ -477,40 +469,24 @@ impl Lan {
     /// Starts Samba's nmbd in host `i` on a generated smb.conf, in the foreground. Its names
     /// are usable after about 4 s: see [`Lan::wait_for_name`].
     pub fn start_nmbd(&self, i: usize, config: &NmbdConfig) -> Nmbd {
-        let (dir, conf) = self.host_conf(i, config);
-        let conf_s = conf.to_str().expect("UTF-8 path");
-        let log_s = format!("{}/log", dir.display());
-        let pid = self.spawn(
-            i,
-            "nmbd",
-            &[
-                "--foreground",
-                "--no-process-group",
-                "-s",
-                conf_s,
-                "-l",
-                &log_s,
-            ],
-            &format!("h{i}/nmbd.out"),
-        );
-        Nmbd {
-            host: i,
-            pid,
-            conf,
-            dir,
-        }
+        self.start_samba(i, "nmbd", config)
     }
 
     /// Starts Samba's smbd in host `i`, in the foreground, on the same generated smb.conf as
     /// [`Lan::start_nmbd`] writes for the same `config`. It listens on TCP 139 within a second
     /// or two: see [`Lan::wait_for_listener`].
     pub fn start_smbd(&self, i: usize, config: &NmbdConfig) -> Smbd {
+        self.start_samba(i, "smbd", config)
+    }
+
+    /// Starts `program` (nmbd or smbd) in host `i`, in the foreground, on the host's smb.conf.
+    fn start_samba(&self, i: usize, program: &str, config: &NmbdConfig) -> SambaDaemon {
         let (dir, conf) = self.host_conf(i, config);
         let conf_s = conf.to_str().expect("UTF-8 path");
         let log_s = format!("{}/log", dir.display());
         let pid = self.spawn(
             i,
-            "smbd",
+            program,
             &[
                 "--foreground",
                 "--no-process-group",
@@ -519,9 +495,9 @@ impl Lan {
                 "-l",
                 &log_s,
             ],
-            &format!("h{i}/smbd.out"),
+            &format!("h{i}/{program}.out"),
         );
-        Smbd {
+        SambaDaemon {
             host: i,
             pid,
             conf,
