@@ -239,6 +239,17 @@ fn get_string(
     Ok(String::from_utf16_lossy(&units))
 }
 
+/// Refuses a byte block that ByteCount cannot describe.
+fn check_byte_count(bytes: &[u8]) -> Result<(), EmitError> {
+    if bytes.len() > usize::from(u16::MAX) {
+        return Err(EmitError::FieldTooLarge {
+            field: "ByteCount",
+            why: "the byte block holds at most 65535 bytes",
+        });
+    }
+    Ok(())
+}
+
 /// A reader over the message's byte block, with offsets from the header start.
 fn block_reader(msg: &SmbMessage) -> (Vec<u8>, usize) {
     let at = msg.byte_block_offset();
@@ -541,12 +552,7 @@ impl SessionSetupRequest {
         ] {
             put_string(&mut bytes, at, s, u, true);
         }
-        if bytes.len() > usize::from(u16::MAX) {
-            return Err(EmitError::FieldTooLarge {
-                field: "ByteCount",
-                why: "the byte block holds at most 65535 bytes",
-            });
-        }
+        check_byte_count(&bytes)?;
         Ok(SmbMessage {
             header,
             words: w,
@@ -692,12 +698,7 @@ impl TreeConnectRequest {
         put_string(&mut bytes, at, &self.path, header.is_unicode(), true);
         bytes.extend(self.service.iter().copied().take_while(|&b| b != 0));
         bytes.push(0);
-        if bytes.len() > usize::from(u16::MAX) {
-            return Err(EmitError::FieldTooLarge {
-                field: "ByteCount",
-                why: "the byte block holds at most 65535 bytes",
-            });
-        }
+        check_byte_count(&bytes)?;
         Ok(SmbMessage {
             header,
             words,
