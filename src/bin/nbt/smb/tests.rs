@@ -298,6 +298,34 @@ async fn failures_say_what_to_do() {
 }
 
 #[test]
+fn refusals_of_anonymous_access_say_what_to_do() {
+    use nbtd::protocol::engine::session::client::SmbStatus;
+    use nbtd::protocol::wire::smb::commands::ntstatus;
+    let addr = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 139);
+    let e = SmbError::Protocol(
+        addr,
+        ClientError::Status {
+            what: "the anonymous session setup",
+            status: SmbStatus::Nt(ntstatus::ACCESS_DENIED),
+        },
+    );
+    assert!(e.is_refusal());
+    assert_eq!(
+        e.message(),
+        "10.0.0.9 refused anonymous access: the anonymous session setup failed: \
+         STATUS_ACCESS_DENIED (0xc0000022); the server does not let guests list (Samba: map to \
+         guest = bad user, restrict anonymous = 0)"
+    );
+    let e = SmbError::Protocol(addr, ClientError::Smb2);
+    assert!(!e.is_refusal());
+    assert!(
+        e.message().contains("speaks SMB2 or later only"),
+        "{}",
+        e.message()
+    );
+}
+
+#[test]
 fn texts() {
     assert_eq!(share_type_text(0), "Disk");
     assert_eq!(share_type_text(1), "Printer");
