@@ -12,5 +12,6 @@ pub mod daemon;
 pub mod exit;
 pub mod iface;
 pub mod session;
+pub mod smbclient;
 pub mod sockets;
 pub mod state;

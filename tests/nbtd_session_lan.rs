@@ -48,6 +48,8 @@ fn start_nbtd(lan: &Lan, i: usize, name: &str, config: &str, extra: &[&str]) -> 
         &c,
         "--state-dir",
         &s,
+        "--log-level",
+        "info,nbtd=debug",
     ];
     args.extend(extra);
     lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
@@ -212,7 +214,7 @@ fn state_file_with_servers(dir: &std::path::Path, ip: &str, n: usize) {
                 "kind": "server",
                 "workgroup": "LABWG",
                 "name": format!("HOST{k:05}"),
-                "server_type": 0x0001_1003u32,
+                "server_type": 0x0000_1003u32,
                 "version": [6, 1],
                 "comment": format!("synthetic host {k}"),
                 "addr": null,
@@ -261,4 +263,81 @@ fn smbclient_lists_five_thousand_servers() {
     sorted.dedup();
     assert_eq!(sorted.len(), 5000, "no duplicates");
     assert!(servers.contains(&"BIGLIST".into()), "ourselves too");
+}
+
+#[test]
+fn a_backup_copies_the_masters_list_over_tcp_139() {
+    let Some(lan) = Lan::for_test("a_backup_copies_the_masters_list_over_tcp_139", 3, &[]) else {
+        return;
+    };
+    // Only the master knows HOST00000 (from its saved list); the others can learn it only by
+    // copying the master's list.
+    state_file_with_servers(&lan.dir().join("state1"), "198.18.0.1", 1);
+    let master = start_nbtd(
+        &lan,
+        1,
+        "MASTER",
+        "",
+        &["--preferred-master", "--os-level", "65"],
+    );
+    master.wait_list(Duration::from_secs(30), "MASTER is master", |r| {
+        r.interfaces[0].role == nbtd::control::BrowserRole::Master
+    });
+    let others = [
+        start_nbtd(&lan, 2, "OTHERONE", "", &[]),
+        start_nbtd(&lan, 3, "OTHERTWO", "", &[]),
+    ];
+    // The master appoints one backup (two potential browsers: 1 + 0 per 32 servers), which
+    // copies its list at once.
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let lists: Vec<_> = others
+            .iter()
+            .filter_map(|o| query_browse_list(&o.control, None).ok())
+            .collect();
+        let backups = lists
+            .iter()
+            .filter(|r| r.interfaces[0].role == nbtd::control::BrowserRole::Backup)
+            .count();
+        assert!(
+            backups <= 1,
+            "one backup is enough for three hosts: {lists:#?}"
+        );
+        let backup = lists
+            .iter()
+            .find(|r| r.interfaces[0].role == nbtd::control::BrowserRole::Backup);
+        if let Some(b) = backup {
+            if b.interfaces[0]
+                .servers
+                .iter()
+                .any(|s| s.name == "HOST00000")
+            {
+                let s = b.interfaces[0]
+                    .servers
+                    .iter()
+                    .find(|s| s.name == "HOST00000")
+                    .unwrap();
+                assert_eq!(s.comment, "synthetic host 0");
+                // The other, not a backup, never heard of it.
+                let plain = lists
+                    .iter()
+                    .find(|r| r.interfaces[0].role != nbtd::control::BrowserRole::Backup)
+                    .unwrap();
+                assert!(
+                    !plain.interfaces[0]
+                        .servers
+                        .iter()
+                        .any(|s| s.name == "HOST00000")
+                );
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < until,
+            "no backup copied the master's list: {lists:#?}\n{}\n{}",
+            others[0].log_text(),
+            others[1].log_text()
+        );
+        sleep(Duration::from_millis(300));
+    }
 }

@@ -456,3 +456,25 @@ fn the_master_appoints_backups_as_the_workgroup_grows_and_lists_them() {
             .unwrap();
     assert!(r.servers[0].eq_ignore_case(&master_name));
 }
+
+#[test]
+fn a_master_appoints_a_backup_as_soon_as_potential_browsers_join() {
+    let mut lan = NodeLan::new(9);
+    let (n1, mut b1) = configs("MASTER", "LABWG", 65);
+    b1.preferred_master = true;
+    let m = lan.add(1, n1, b1, 1);
+    lan.run_until_true(Duration::from_secs(60), |l| l.masters("LABWG") == [m])
+        .unwrap();
+    lan.run_for(Duration::from_secs(5));
+    let (n2, b2) = configs("OTHERONE", "LABWG", 20);
+    let (n3, b3) = configs("OTHERTWO", "LABWG", 20);
+    lan.add(2, n2, b2, 2);
+    lan.add(3, n3, b3, 3);
+    let took = lan.run_until_true(Duration::from_secs(30), |l| {
+        (1..3).filter(|&h| l.role(h) == Role::Backup).count() == 1
+    });
+    assert!(
+        took.is_some_and(|t| t <= Duration::from_secs(5)),
+        "{took:?}"
+    );
+}

@@ -10,6 +10,7 @@
 //! of every name), saves the browse list and stops.
 
 mod browse;
+mod copy;
 mod ifaces;
 mod persist;
 mod report;
@@ -32,9 +33,10 @@ use crate::control::{ControlCall, ControlError, ControlListener, DatagramService
 use crate::exit;
 use crate::iface::{self, Interface, SkipReason};
 use crate::protocol::engine::browser::BrowserConfig;
+use crate::protocol::engine::browser::BrowserEvent;
 use crate::protocol::engine::browser::list::BrowseLimits;
 use crate::protocol::engine::names::{Disposition, NameConfig};
-use crate::protocol::engine::node::Node;
+use crate::protocol::engine::node::{Event, Node};
 use crate::protocol::engine::{IfaceAddr, IfaceId, Rng, Service, Transmit};
 use crate::sockets::BindError;
 use ifaces::{Inbound, Interfaces, Key, Shared, UdpPorts, Via};
@@ -166,6 +168,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     let now = Instant::now();
     let persist = Persist::load(&settings.state_dir, now);
     let (session, mut listing_requests) = SessionRuntime::new(&settings);
+    let (copies, mut copied) = mpsc::channel(4);
     let mut d = Daemon {
         node: Node::new(
             name_config(&settings),
@@ -183,6 +186,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         dgram: DatagramServiceCounters::default(),
         persist,
         session,
+        copies,
         settings,
     };
     let b = &d.settings.browser;
@@ -250,6 +254,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
             Some(req) = listing_requests.recv() => {
                 let _ = req.send(d.listing_snapshot());
             }
+            Some(c) = copied.recv() => d.finish_copy(c),
             _ = tokio::time::sleep_until(save_at), if save_due.is_some() => {
                 let served = d.served_addrs();
                 d.persist.start_save(Instant::now(), &d.node, &served, save_tx.clone());
@@ -348,6 +353,8 @@ struct Daemon {
     persist: Persist,
     /// The session service on TCP 139, when on.
     session: Option<SessionRuntime>,
+    /// Where backups' copies of the master's list come back.
+    copies: mpsc::Sender<copy::Copied>,
 }
 
 impl Daemon {
@@ -439,6 +446,9 @@ impl Daemon {
             }
         }
         while let Some(e) = self.node.poll_event() {
+            if let Event::Browser(BrowserEvent::CopyListFromMaster { iface, master }) = &e {
+                self.start_copy(*iface, *master, self.copies.clone());
+            }
             self.log_event(e);
         }
         sent

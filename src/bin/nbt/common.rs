@@ -61,13 +61,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// Shows a duration the way users write it: `1.5 s`, `800 ms`.
-pub fn show_duration(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
-    }
-}
+pub use nbtd::smbclient::show_duration;
 
 /// A transaction ID nobody can predict from outside (seeded by the standard library's random
 /// hash keys, the clock and the process ID).

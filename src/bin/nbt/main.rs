@@ -13,7 +13,6 @@ mod lookup;
 mod pace;
 mod scan;
 mod shares;
-mod smb;
 mod status;
 mod view;
 

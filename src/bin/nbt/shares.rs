@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::common::{Found, Global, print_json, render_table};
 use crate::exchange::IfaceChoice;
 use crate::lookup;
-use crate::smb::{Session, SmbError, Target, rap_text, share_type_text};
+use nbtd::smbclient::{Session, SmbError, Target, rap_text, share_type_text};
 
 /// `nbt shares` as the command line asks for it.
 #[derive(Debug, Clone)]

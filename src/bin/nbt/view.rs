@@ -38,7 +38,7 @@ use crate::common::{Found, Global, base_text, print_json, random_u16, render_tab
 use crate::exchange::{self, IfaceChoice, recv_any};
 use crate::lookup::{self, QueryAnswer, StopAt, Target};
 use crate::scan::{self, HostLine, Pacing};
-use crate::smb::{self, rap_text};
+use nbtd::smbclient::{self as smb, rap_text};
 
 /// The workgroup asked for when none is named and no daemon says which is ours.
 pub const DEFAULT_WORKGROUP: &str = "WORKGROUP";

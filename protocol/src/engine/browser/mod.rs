@@ -88,6 +88,10 @@ pub const BACKUP_REFRESH: Duration = Duration::from_secs(15 * 60);
 /// The period given to entries copied from the master: they last three of them unless copied
 /// or heard again.
 pub const COPIED_PERIODICITY: Duration = Duration::from_secs(12 * 60);
+/// How soon a backup that does not know its master yet tries the copy again.
+pub const COPY_RETRY: Duration = Duration::from_secs(5);
+/// How long an appointment counts before the appointee announces itself as a backup.
+pub const APPOINTMENT_GRACE: Duration = Duration::from_secs(60);
 /// Servers per backup browser the master appoints (one more for every this many).
 pub const SERVERS_PER_BACKUP: usize = 32;
 /// The OS version nbtd announces (what Samba sends; informational).
@@ -283,6 +287,9 @@ struct Subnet {
     asked: bool,
     /// When a backup next copies the list from the master.
     next_copy: Option<Instant>,
+    /// Browsers this master told to become backups, and when; counted as backups until they
+    /// announce the role or [`APPOINTMENT_GRACE`] passes.
+    appointed: Vec<(ServerName, Instant)>,
 }
 
 /// The browser engine of one host, for all its interface addresses.
@@ -383,6 +390,7 @@ impl BrowserEngine {
                 update_count: 0,
                 asked: false,
                 next_copy: None,
+                appointed: Vec::new(),
             },
         );
     }
@@ -553,12 +561,17 @@ impl BrowserEngine {
             s.next_copy = None;
             return;
         }
-        s.next_copy = Some(now + BACKUP_REFRESH);
-        if let Some(m) = s.master.filter(|m| m.addr != s.addr.addr) {
-            self.event(BrowserEvent::CopyListFromMaster {
-                iface: id,
-                master: m.addr,
-            });
+        match s.master.filter(|m| m.addr != s.addr.addr) {
+            Some(m) => {
+                s.next_copy = Some(now + BACKUP_REFRESH);
+                self.event(BrowserEvent::CopyListFromMaster {
+                    iface: id,
+                    master: m.addr,
+                });
+            }
+            // Appointed before the master is known (a backup may be told at its very start):
+            // look again shortly rather than in 15 minutes.
+            None => s.next_copy = Some(now + COPY_RETRY),
         }
     }
 
@@ -981,12 +994,23 @@ impl BrowserEngine {
         let Some(s) = self.subnets.get_mut(&id) else {
             return Disposition::Ignored("unknown interface");
         };
-        if s.list.server_announced(now, workgroup, a, Some(src)) == Update::Refused {
+        let update = s.list.server_announced(now, workgroup, a, Some(src));
+        if update == Update::Refused {
             self.counters.refused += 1;
         }
         if !workgroup.eq_ignore_case(&self.workgroup) {
             return Disposition::Handled;
         }
+        // A master appoints backups as the workgroup grows, not only at its next announcement.
+        let newcomer = update == Update::Added
+            && a.server_type.contains(ServerType::POTENTIAL_BROWSER)
+            && s.role == Role::Master;
+        if newcomer {
+            self.appoint_backups(now, id);
+        }
+        let Some(s) = self.subnets.get_mut(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
         let is_master = s.master.is_some_and(|m| m.addr == src);
         let announces_master = local_master || a.server_type.contains(ServerType::MASTER_BROWSER);
         if a.is_going_down() {
@@ -1124,7 +1148,7 @@ impl BrowserEngine {
                 BrowserFrame::DomainAnnouncement(domain.clone()),
                 NetbiosName::MSBROWSE,
             );
-            self.appoint_backups(id);
+            self.appoint_backups(now, id);
             if let Some(s) = self.subnets.get_mut(&id) {
                 s.list.workgroup_announced(now, &domain, Some(addr));
             }
@@ -1155,35 +1179,56 @@ impl BrowserEngine {
         }
     }
 
-    fn appoint_backups(&mut self, id: IfaceId) {
-        let Some(s) = self.subnets.get(&id) else {
+    fn appoint_backups(&mut self, now: Instant, id: IfaceId) {
+        let Some(s) = self.subnets.get_mut(&id) else {
             return;
         };
+        let wg = self.workgroup;
+        let me = self.name;
+        // Appointments still in flight: not yet announced as backups, within the grace.
+        let list = &s.list;
+        s.appointed.retain(|(n, at)| {
+            now.saturating_duration_since(*at) < APPOINTMENT_GRACE
+                && !list
+                    .server(&wg, n)
+                    .is_some_and(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
+        });
         let peers: Vec<_> = s
             .list
-            .servers(&self.workgroup)
-            .filter(|e| !e.name.eq_ignore_case(&self.name))
+            .servers(&wg)
+            .filter(|e| !e.name.eq_ignore_case(&me))
             .collect();
-        let potential: Vec<ServerName> = peers
+        // Candidates: potential browsers heard directly (not restored or copied), the most
+        // recently heard first, so that a host that went away is not chosen again and again.
+        let mut candidates: Vec<_> = peers
             .iter()
             .filter(|e| {
-                e.server_type.contains(ServerType::POTENTIAL_BROWSER)
+                e.addr.is_some()
+                    && e.server_type.contains(ServerType::POTENTIAL_BROWSER)
                     && !e
                         .server_type
                         .intersects(ServerType::BACKUP_BROWSER | ServerType::MASTER_BROWSER)
+                    && !s.appointed.iter().any(|(n, _)| n.eq_ignore_case(&e.name))
             })
-            .map(|e| e.name)
             .collect();
+        candidates.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
         let have = peers
             .iter()
             .filter(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
-            .count();
-        let want = if potential.is_empty() && have == 0 {
+            .count()
+            + s.appointed.len();
+        let want = if candidates.is_empty() && have == 0 {
             0
         } else {
-            1 + s.list.servers(&self.workgroup).count() / SERVERS_PER_BACKUP
+            1 + s.list.servers(&wg).count() / SERVERS_PER_BACKUP
         };
-        for name in potential.into_iter().take(want.saturating_sub(have)) {
+        let chosen: Vec<ServerName> = candidates
+            .iter()
+            .take(want.saturating_sub(have))
+            .map(|e| e.name)
+            .collect();
+        s.appointed.extend(chosen.iter().map(|n| (*n, now)));
+        for name in chosen {
             self.send_frame(
                 id,
                 BrowserFrame::BecomeBackup {

@@ -6,14 +6,14 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nbtd::protocol::engine::browser::list::{BrowseLimits, BrowseList};
-use nbtd::protocol::engine::session::{
+use crate::protocol::engine::browser::list::{BrowseLimits, BrowseList};
+use crate::protocol::engine::session::{
     BrowseListing, Connection, LocalServer, SessionConfig, Share, SmbListingServer,
 };
-use nbtd::protocol::engine::{Instant as EngineInstant, Rng};
-use nbtd::protocol::wire::browse::Announcement;
-use nbtd::protocol::wire::rap::records::share_type;
-use nbtd::protocol::wire::ssn::SessionHeader;
+use crate::protocol::engine::{Instant as EngineInstant, Rng};
+use crate::protocol::wire::browse::Announcement;
+use crate::protocol::wire::rap::records::share_type;
+use crate::protocol::wire::ssn::SessionHeader;
 use tokio::net::TcpListener;
 
 use super::*;
@@ -299,8 +299,8 @@ async fn failures_say_what_to_do() {
 
 #[test]
 fn refusals_of_anonymous_access_say_what_to_do() {
-    use nbtd::protocol::engine::session::client::SmbStatus;
-    use nbtd::protocol::wire::smb::commands::ntstatus;
+    use crate::protocol::engine::session::client::SmbStatus;
+    use crate::protocol::wire::smb::commands::ntstatus;
     let addr = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 9), 139);
     let e = SmbError::Protocol(
         addr,

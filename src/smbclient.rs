@@ -12,18 +12,16 @@ use std::io;
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use nbtd::protocol::NetbiosName;
-use nbtd::protocol::engine::session::client::{
+use crate::protocol::NetbiosName;
+use crate::protocol::engine::session::client::{
     ClientConfig, ClientError, ListingClient, Outcome, Progress, SMBSERVER, ServerInfo,
     ServerListing, ShareListing, negative_meaning,
 };
-use nbtd::protocol::wire::browse::{ServerName, ServerType};
-use nbtd::protocol::wire::ssn::NegativeResponseCode;
+use crate::protocol::wire::browse::{ServerName, ServerType};
+use crate::protocol::wire::ssn::NegativeResponseCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
-
-use crate::common::show_duration;
 
 /// Our CALLING_NAME.
 const CALLING_NAME: &str = "NBT";
@@ -415,3 +413,12 @@ pub fn rap_text(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// A duration for people: milliseconds under a second, else seconds.
+pub fn show_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", (d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}
