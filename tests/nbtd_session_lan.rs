@@ -14,6 +14,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::netns::{Lan, NmbdConfig};
+use common::smbclient;
 use nbtd::control::query_browse_list;
 
 /// A running nbtd in a namespace.
@@ -88,39 +89,6 @@ impl Nbtd {
     }
 }
 
-/// Runs smbclient -L against `ip` from host `from`, with extra options.
-fn smbclient_list(lan: &Lan, from: usize, ip: &str, options: &[&str]) -> String {
-    let conf = lan.client_conf();
-    let mut args = vec![
-        "-L",
-        ip,
-        "-N",
-        "-s",
-        conf.to_str().unwrap(),
-        "--option=client min protocol=NT1",
-    ];
-    args.extend(options);
-    let out = lan.run(from, "smbclient", &args);
-    format!(
-        "{}\n--- stderr ---\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// The rows of one smbclient table (after its `---` line, until a blank line).
-fn section(out: &str, header: &str) -> Vec<Vec<String>> {
-    let mut lines = out
-        .lines()
-        .skip_while(|l| !l.trim_start().starts_with(header));
-    lines.next();
-    lines.next();
-    lines
-        .take_while(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .collect()
-}
-
 const SHARES: &str = r#"
 [[share]]
 name = "public"
@@ -161,45 +129,67 @@ fn smbclient_lists_nbtd_shares_servers_and_workgroups() {
             && i.role == nbtd::control::BrowserRole::Master
     });
 
-    for options in [&[][..], &["--option=client use spnego=no"][..]] {
-        let out = smbclient_list(&lan, 4, "198.18.0.1", options);
-        let shares = section(&out, "Sharename");
-        let share_rows: Vec<(String, String)> = shares
-            .iter()
-            .map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default()))
-            .collect();
-        for want in [("public", "Disk"), ("lp", "Printer"), ("IPC$", "IPC")] {
+    for options in [&[][..], &["client use spnego=no"][..]] {
+        let (out, l) = smbclient::list(&lan, 4, "198.18.0.1", options);
+        let out = String::from_utf8_lossy(&out.stdout);
+        for (name, kind, comment) in [
+            ("public", "Disk", "files for everyone"),
+            ("lp", "Printer", "the printer"),
+        ] {
             assert!(
-                share_rows.contains(&(want.0.into(), want.1.into())),
-                "{options:?}: share {want:?} missing:\n{out}"
+                l.shares
+                    .contains(&(name.into(), kind.into(), comment.into())),
+                "{options:?}: share {name} missing:\n{out}"
             );
         }
-        assert!(out.contains("files for everyone"), "{out}");
-        let servers: Vec<String> = section(&out, "Server")
-            .into_iter()
-            .map(|r| r[0].clone())
-            .collect();
         assert!(
-            servers.contains(&"NBTDONE".into()) && servers.contains(&"NBTDTWO".into()),
+            l.shares.iter().any(|s| s.0 == "IPC$" && s.1 == "IPC"),
+            "{out}"
+        );
+        let servers: Vec<&str> = l.servers.iter().map(|s| s.0.as_str()).collect();
+        assert!(
+            servers.contains(&"NBTDONE") && servers.contains(&"NBTDTWO"),
             "{options:?}: servers {servers:?}:\n{out}"
         );
         assert!(
-            !servers.contains(&"CHARLIE".into()),
+            !servers.contains(&"CHARLIE"),
             "another workgroup's server: {out}"
         );
-        let workgroups: Vec<(String, String)> = section(&out, "Workgroup")
-            .into_iter()
-            .map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default()))
-            .collect();
         assert!(
-            workgroups.contains(&("LABWG".into(), "NBTDONE".into())),
-            "{workgroups:?}:\n{out}"
+            l.workgroups.contains(&("LABWG".into(), "NBTDONE".into())),
+            "{:?}:\n{out}",
+            l.workgroups
         );
         assert!(
-            workgroups.contains(&("OTHERWG".into(), "CHARLIE".into())),
-            "{workgroups:?}:\n{out}"
+            l.workgroups.contains(&("OTHERWG".into(), "CHARLIE".into())),
+            "{:?}:\n{out}",
+            l.workgroups
         );
     }
+
+    // Our own client lists the same shares from nbtd as smbclient does.
+    let (_, l) = smbclient::list(&lan, 4, "198.18.0.1", &[]);
+    let out = lan.run(
+        4,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["shares", "198.18.0.1", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut ours: Vec<String> = v["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap().to_owned())
+        .collect();
+    let mut theirs: Vec<String> = l.shares.iter().map(|x| x.0.clone()).collect();
+    ours.sort();
+    theirs.sort();
+    assert_eq!(ours, theirs);
 }
 
 /// Writes a browse.json for address `ip` with `n` servers in LABWG, each with 30 minutes left.
@@ -246,11 +236,9 @@ fn smbclient_lists_five_thousand_servers() {
             .first()
             .is_some_and(|i| i.servers.len() >= 5000)
     });
-    let out = smbclient_list(&lan, 2, "198.18.0.1", &["--option=client use spnego=no"]);
-    let servers: Vec<String> = section(&out, "Server")
-        .into_iter()
-        .map(|r| r[0].clone())
-        .collect();
+    let (out, l) = smbclient::list(&lan, 2, "198.18.0.1", &["client use spnego=no"]);
+    let out = String::from_utf8_lossy(&out.stdout);
+    let servers: Vec<String> = l.servers.into_iter().map(|s| s.0).collect();
     let synthetic: Vec<&String> = servers.iter().filter(|s| s.starts_with("HOST")).collect();
     assert_eq!(
         synthetic.len(),

@@ -29,10 +29,7 @@ pub(super) struct Copied {
 }
 
 /// Lists the master's servers of `workgroup` and its workgroups.
-async fn fetch(
-    master: SocketAddrV4,
-    workgroup: ServerName,
-) -> Result<MasterList, String> {
+async fn fetch(master: SocketAddrV4, workgroup: ServerName) -> Result<MasterList, String> {
     let target = Target {
         addr: master,
         name: None,
