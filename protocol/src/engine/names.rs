@@ -290,6 +290,15 @@ struct Iface {
     entries: Vec<Entry>,
 }
 
+impl Iface {
+    /// Our active name that matches `name` without regard to case.
+    fn active(&self, name: &NetbiosName) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| e.state == NameState::Active && e.name.eq_ignore_case(name))
+    }
+}
+
 /// The name service engine for all interface addresses of one host.
 #[derive(Debug)]
 pub struct NameEngine {
@@ -419,11 +428,9 @@ impl NameEngine {
 
     /// Whether `name` is ours (active) on interface `id`.
     pub fn holds(&self, id: IfaceId, name: &NetbiosName) -> bool {
-        self.ifaces.get(&id).is_some_and(|i| {
-            i.entries
-                .iter()
-                .any(|e| e.state == NameState::Active && e.name.eq_ignore_case(name))
-        })
+        self.ifaces
+            .get(&id)
+            .is_some_and(|i| i.active(name).is_some())
     }
 
     /// The counters.
@@ -712,11 +719,7 @@ impl NameEngine {
         let Some(iface) = self.ifaces.get(&id) else {
             return Disposition::Ignored("unknown interface");
         };
-        let held = iface
-            .entries
-            .iter()
-            .find(|e| e.state == NameState::Active && e.name.eq_ignore_case(&qname.name));
-        let answer = match held {
+        let answer = match iface.active(&qname.name) {
             Some(e) => {
                 self.counters.positive_answers += 1;
                 NameServicePacket::positive_query_response(
@@ -750,10 +753,7 @@ impl NameEngine {
         let Some(iface) = self.ifaces.get(&id) else {
             return Disposition::Ignored("unknown interface");
         };
-        let ours = iface
-            .entries
-            .iter()
-            .any(|e| e.state == NameState::Active && e.name.eq_ignore_case(&qname.name));
+        let ours = iface.active(&qname.name).is_some();
         let wildcard_unicast = qname.name.is_wildcard() && !broadcast;
         if !ours && !wildcard_unicast {
             return Disposition::Ignored("node status for a name not ours");
