@@ -12,11 +12,11 @@
 mod common;
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::daemon::{self, Nbtd, WG};
 use common::netns::{Lan, Nmbd, NmbdConfig};
 use nbtd::control::{BrowseListReply, BrowserRole, DaemonStatus, query_browse_list, query_status};
 
@@ -24,56 +24,10 @@ use nbtd::control::{BrowseListReply, BrowserRole, DaemonStatus, query_browse_lis
 const SAMBA: Duration = Duration::from_secs(60);
 /// How long an election among nbtd hosts may take.
 const ELECTION: Duration = Duration::from_secs(30);
-/// The workgroup of every test.
-const WG: &str = "LABWG";
 
-/// A running nbtd in a namespace.
-struct Nbtd {
-    host: usize,
-    name: String,
-    pid: u32,
-    control: PathBuf,
-    log: PathBuf,
-}
-
-/// Starts nbtd in host `i` (state in `state<i>` under the LAN directory, kept across restarts).
+/// Starts nbtd in host `i` and waits until its control socket answers.
 fn start_nbtd(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> Nbtd {
-    let control = lan.dir().join(format!("nbtd{i}.sock"));
-    let state = lan.dir().join(format!("state{i}"));
-    let mut log = format!("nbtd{i}.log");
-    for n in 2.. {
-        if !lan.dir().join(&log).exists() {
-            break;
-        }
-        log = format!("nbtd{i}-{n}.log");
-    }
-    let (c, s) = (
-        control.to_str().unwrap().to_owned(),
-        state.to_str().unwrap().to_owned(),
-    );
-    let mut args = vec![
-        "--interfaces",
-        "lan0",
-        "--netbios-name",
-        name,
-        "--workgroup",
-        WG,
-        "--log-level",
-        "info,nbtd=debug",
-        "--control-socket",
-        &c,
-        "--state-dir",
-        &s,
-    ];
-    args.extend(extra);
-    let pid = lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
-    let d = Nbtd {
-        host: i,
-        name: name.to_owned(),
-        pid,
-        control,
-        log: lan.dir().join(log),
-    };
+    let d = daemon::start(lan, i, name, None, extra);
     d.wait_up();
     d
 }
@@ -115,10 +69,6 @@ impl Nbtd {
             .iter()
             .map(|s| s.name.clone())
             .collect()
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     fn signal(&self, sig: &str) {

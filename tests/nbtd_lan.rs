@@ -10,11 +10,11 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use common::daemon::{self, Nbtd};
 use common::netns::{Lan, NmbdConfig};
 use nbt_protocol::name::NetbiosName;
 use nbt_protocol::wire::ns::{NameServicePacket, PacketKind};
@@ -22,42 +22,12 @@ use nbtd::control::{DaemonStatus, NameStatusState, query_status};
 
 const REGISTRATION: Duration = Duration::from_secs(30);
 
-/// A running nbtd in a namespace.
-struct Nbtd {
-    pid: u32,
-    control: PathBuf,
-    log: PathBuf,
-}
-
+/// Starts nbtd in host `i`. These tests are about the name service: a host that never becomes
+/// the local master keeps exactly its five names (tests/nbtd_browse_lan.rs covers the browser).
 fn start_nbtd(lan: &Lan, i: usize, name: &str, extra: &[&str]) -> Nbtd {
-    let control = lan.dir().join(format!("nbtd{i}.sock"));
-    let state = lan.dir().join(format!("state{i}"));
-    let log = format!("nbtd{i}.log");
-    // These tests are about the name service: a host that never becomes the local master keeps
-    // exactly its five names (tests/nbtd_browse_lan.rs covers the browser).
-    let mut args = vec![
-        "--interfaces",
-        "lan0",
-        "--netbios-name",
-        name,
-        "--workgroup",
-        "LABWG",
-        "--log-level",
-        "debug",
-        "--no-local-master",
-    ];
-    let (c, s) = (
-        control.to_str().unwrap().to_owned(),
-        state.to_str().unwrap().to_owned(),
-    );
-    args.extend(["--control-socket", &c, "--state-dir", &s]);
+    let mut args = vec!["--no-local-master"];
     args.extend(extra);
-    let pid = lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
-    Nbtd {
-        pid,
-        control,
-        log: lan.dir().join(log),
-    }
+    daemon::start(lan, i, name, None, &args)
 }
 
 impl Nbtd {
@@ -82,10 +52,6 @@ impl Nbtd {
             );
             sleep(Duration::from_millis(100));
         }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends SIGTERM and waits (bounded) for the process to end.

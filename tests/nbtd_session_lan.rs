@@ -9,62 +9,19 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::daemon::{self, Nbtd};
 use common::netns::{Lan, NmbdConfig};
 use common::smbclient;
 use nbtd::control::query_browse_list;
 
-/// A running nbtd in a namespace.
-struct Nbtd {
-    control: PathBuf,
-    log: PathBuf,
-}
-
 fn start_nbtd(lan: &Lan, i: usize, name: &str, config: &str, extra: &[&str]) -> Nbtd {
-    let dir = lan.dir();
-    let control = dir.join(format!("nbtd{i}.sock"));
-    let state = dir.join(format!("state{i}"));
-    std::fs::create_dir_all(&state).unwrap();
-    let conf = dir.join(format!("nbtd{i}.toml"));
-    std::fs::write(&conf, config).unwrap();
-    let log = format!("nbtd{i}.log");
-    let (c, s, f) = (
-        control.to_str().unwrap().to_owned(),
-        state.to_str().unwrap().to_owned(),
-        conf.to_str().unwrap().to_owned(),
-    );
-    let mut args = vec![
-        "--config",
-        &f,
-        "--interfaces",
-        "lan0",
-        "--netbios-name",
-        name,
-        "--workgroup",
-        "LABWG",
-        "--control-socket",
-        &c,
-        "--state-dir",
-        &s,
-        "--log-level",
-        "info,nbtd=debug",
-    ];
-    args.extend(extra);
-    lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
-    Nbtd {
-        control,
-        log: dir.join(log),
-    }
+    daemon::start(lan, i, name, Some(config), extra)
 }
 
 impl Nbtd {
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     /// Polls the browse list until `pred` holds, for at most `limit`.
     fn wait_list(
         &self,

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod fake_peer;
 pub mod netns;
 pub mod smbclient;

@@ -1,0 +1,83 @@
+//! nbtd in a namespace of a test LAN: one way to start it for every namespace test.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use super::netns::Lan;
+
+/// The workgroup every namespace test uses.
+pub const WG: &str = "LABWG";
+
+/// A running nbtd in host `host` of a LAN.
+pub struct Nbtd {
+    /// The host it runs in.
+    pub host: usize,
+    /// Its NetBIOS name.
+    pub name: String,
+    /// Its process ID.
+    pub pid: u32,
+    /// Its control socket.
+    pub control: PathBuf,
+    /// Its log (stdout and stderr).
+    pub log: PathBuf,
+}
+
+/// Starts nbtd in host `i` on `lan0`, in workgroup [`WG`], logging at `info,nbtd=debug`. Its
+/// control socket is `nbtd<i>.sock` and its state `state<i>` under the LAN directory (kept
+/// across restarts); each start logs to a new file. `config`, when given, is written to
+/// `nbtd<i>.toml` and passed with `--config`; `extra` arguments come last.
+pub fn start(lan: &Lan, i: usize, name: &str, config: Option<&str>, extra: &[&str]) -> Nbtd {
+    let dir = lan.dir();
+    let control = dir.join(format!("nbtd{i}.sock"));
+    let state = dir.join(format!("state{i}"));
+    let mut log = format!("nbtd{i}.log");
+    for n in 2.. {
+        if !dir.join(&log).exists() {
+            break;
+        }
+        log = format!("nbtd{i}-{n}.log");
+    }
+    let conf = config.map(|text| {
+        let path = dir.join(format!("nbtd{i}.toml"));
+        std::fs::write(&path, text).expect("write the nbtd config");
+        path.to_str().expect("UTF-8 path").to_owned()
+    });
+    let (c, s) = (
+        control.to_str().expect("UTF-8 path").to_owned(),
+        state.to_str().expect("UTF-8 path").to_owned(),
+    );
+    let mut args = vec![
+        "--interfaces",
+        "lan0",
+        "--netbios-name",
+        name,
+        "--workgroup",
+        WG,
+        "--log-level",
+        "info,nbtd=debug",
+        "--control-socket",
+        &c,
+        "--state-dir",
+        &s,
+    ];
+    if let Some(f) = &conf {
+        args.extend(["--config", f]);
+    }
+    args.extend(extra);
+    let pid = lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
+    Nbtd {
+        host: i,
+        name: name.to_owned(),
+        pid,
+        control,
+        log: dir.join(log),
+    }
+}
+
+impl Nbtd {
+    /// Its log so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
