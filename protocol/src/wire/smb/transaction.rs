@@ -35,6 +35,66 @@ struct RegionFields {
     offset_at: usize,
 }
 
+/// Where a transaction's count and offset fields sit, for errors: `(count, offset)` word
+/// offsets of the parameter and of the data region.
+struct RegionLayout {
+    parameter_count_at: usize,
+    parameter_offset_at: usize,
+    data_count_at: usize,
+    data_offset_at: usize,
+}
+
+/// Checks the parameter and data regions of a transaction against its byte block (each within
+/// `[lo, block end]`, not overlapping) and copies them out of `block`.
+fn read_regions(
+    block: &[u8],
+    (lo, block_end): (usize, usize),
+    params: Region,
+    data: Region,
+    at: &RegionLayout,
+) -> Result<(Vec<u8>, Vec<u8>), ParseError> {
+    check_region(
+        params,
+        lo,
+        block_end,
+        &RegionFields {
+            count: "ParameterCount",
+            count_at: at.parameter_count_at,
+            offset: "ParameterOffset",
+            offset_at: at.parameter_offset_at,
+        },
+    )?;
+    check_region(
+        data,
+        lo,
+        block_end,
+        &RegionFields {
+            count: "DataCount",
+            count_at: at.data_count_at,
+            offset: "DataOffset",
+            offset_at: at.data_offset_at,
+        },
+    )?;
+    if params.overlaps(data) {
+        return Err(ParseError::malformed(
+            "DataOffset",
+            at.data_offset_at,
+            "the data overlaps the parameters",
+        ));
+    }
+    let slice = |reg: Region| -> Vec<u8> {
+        if reg.len == 0 {
+            Vec::new()
+        } else {
+            block
+                .get(reg.offset..reg.end())
+                .unwrap_or_default()
+                .to_vec()
+        }
+    };
+    Ok((slice(params), slice(data)))
+}
+
 /// Checks a region read from the wire against the byte block: it must lie within
 /// `[lo, block_end]`, where `lo` is the first byte after the transaction name (or the byte block
 /// start when there is no name).
@@ -440,45 +500,18 @@ impl TransactionRequest {
             offset: usize::from(data_offset),
             len: usize::from(data_count),
         };
-        check_region(
+        let (parameter_bytes, data_bytes) = read_regions(
+            block,
+            (name_end, block_end),
             params,
-            name_end,
-            block_end,
-            &RegionFields {
-                count: "ParameterCount",
-                count_at: req_at::PARAMETER_COUNT,
-                offset: "ParameterOffset",
-                offset_at: req_at::PARAMETER_OFFSET,
-            },
-        )?;
-        check_region(
             data,
-            name_end,
-            block_end,
-            &RegionFields {
-                count: "DataCount",
-                count_at: req_at::DATA_COUNT,
-                offset: "DataOffset",
-                offset_at: req_at::DATA_OFFSET,
+            &RegionLayout {
+                parameter_count_at: req_at::PARAMETER_COUNT,
+                parameter_offset_at: req_at::PARAMETER_OFFSET,
+                data_count_at: req_at::DATA_COUNT,
+                data_offset_at: req_at::DATA_OFFSET,
             },
         )?;
-        if params.overlaps(data) {
-            return Err(ParseError::malformed(
-                "DataOffset",
-                req_at::DATA_OFFSET,
-                "the data overlaps the parameters",
-            ));
-        }
-        let slice = |reg: Region| -> Vec<u8> {
-            if reg.len == 0 {
-                Vec::new()
-            } else {
-                block
-                    .get(reg.offset..reg.end())
-                    .unwrap_or_default()
-                    .to_vec()
-            }
-        };
         Ok(TransactionRequest {
             header,
             total_parameter_count,
@@ -495,8 +528,8 @@ impl TransactionRequest {
             reserved3,
             setup,
             name,
-            parameters: slice(params),
-            data: slice(data),
+            parameters: parameter_bytes,
+            data: data_bytes,
         })
     }
 
@@ -746,45 +779,18 @@ impl TransactionResponse {
             offset: usize::from(data_offset),
             len: usize::from(data_count),
         };
-        check_region(
+        let (parameter_bytes, data_bytes) = read_regions(
+            block,
+            (block_start, block_end),
             params,
-            block_start,
-            block_end,
-            &RegionFields {
-                count: "ParameterCount",
-                count_at: rsp_at::PARAMETER_COUNT,
-                offset: "ParameterOffset",
-                offset_at: rsp_at::PARAMETER_OFFSET,
-            },
-        )?;
-        check_region(
             data,
-            block_start,
-            block_end,
-            &RegionFields {
-                count: "DataCount",
-                count_at: rsp_at::DATA_COUNT,
-                offset: "DataOffset",
-                offset_at: rsp_at::DATA_OFFSET,
+            &RegionLayout {
+                parameter_count_at: rsp_at::PARAMETER_COUNT,
+                parameter_offset_at: rsp_at::PARAMETER_OFFSET,
+                data_count_at: rsp_at::DATA_COUNT,
+                data_offset_at: rsp_at::DATA_OFFSET,
             },
         )?;
-        if params.overlaps(data) {
-            return Err(ParseError::malformed(
-                "DataOffset",
-                rsp_at::DATA_OFFSET,
-                "the data overlaps the parameters",
-            ));
-        }
-        let slice = |reg: Region| -> Vec<u8> {
-            if reg.len == 0 {
-                Vec::new()
-            } else {
-                block
-                    .get(reg.offset..reg.end())
-                    .unwrap_or_default()
-                    .to_vec()
-            }
-        };
         Ok(TransactionResponse {
             header,
             total_parameter_count,
@@ -796,8 +802,8 @@ impl TransactionResponse {
             data_displacement,
             reserved2,
             setup,
-            parameters: slice(params),
-            data: slice(data),
+            parameters: parameter_bytes,
+            data: data_bytes,
         })
     }
 
