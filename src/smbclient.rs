@@ -1,5 +1,5 @@
 //! The SMB1 listing client over TCP 139: the tokio side of
-//! [`nbtd::protocol::engine::session::client`], which holds every rule of the conversation.
+//! [`crate::protocol::engine::session::client`], which holds every rule of the conversation.
 //!
 //! [`Session::open`] connects, calls the server by its NetBIOS name (or its address as text)
 //! and, when the server refuses that name, reconnects calling `*SMBSERVER<20>` as smbclient

@@ -60,11 +60,11 @@ pub mod transaction_name {
 
 /// Setup words of a mailslot write (browser.md §1; Samba's `send_mailslot`).
 pub mod mailslot {
-    /// Setup[0]: the opcode of a mailslot write.
+    /// `Setup[0]`: the opcode of a mailslot write.
     pub const OPCODE_WRITE: u16 = 1;
-    /// Setup[1]: the priority Samba sends (receivers must not check it).
+    /// `Setup[1]`: the priority Samba sends (receivers must not check it).
     pub const PRIORITY: u16 = 1;
-    /// Setup[2]: second-class (unreliable, broadcast-capable) mailslot.
+    /// `Setup[2]`: second-class (unreliable, broadcast-capable) mailslot.
     pub const CLASS_UNRELIABLE: u16 = 2;
     /// WordCount of a mailslot write: 14 words plus 3 setup words.
     pub const WORD_COUNT: u8 = 17;

@@ -559,7 +559,7 @@ impl TransactionRequest {
             .saturating_add(name_wire_len(&self.name, self.header.is_unicode()))
     }
 
-    /// Whether this is a mailslot write: Setup[0] is opcode 1 and the name is a `\MAILSLOT\` path.
+    /// Whether this is a mailslot write: `Setup[0]` is opcode 1 and the name is a `\MAILSLOT\` path.
     pub fn is_mailslot_write(&self) -> bool {
         self.setup.first() == Some(&mailslot::OPCODE_WRITE)
             && self
