@@ -478,3 +478,38 @@ fn a_master_appoints_a_backup_as_soon_as_potential_browsers_join() {
         "{took:?}"
     );
 }
+
+#[test]
+fn twenty_hosts_under_twenty_percent_loss_elect_one_master_and_keep_it() {
+    let seeds = 50u64;
+    let mut fast = 0;
+    for seed in 0..seeds {
+        let mut lan = NodeLan::new(seed);
+        lan.keep_wire = false;
+        lan.loss = 0.2;
+        for i in 0..20u8 {
+            let (nc, bc) = configs(&format!("H{i:02}"), "LABWG", 20);
+            lan.add(i + 1, nc, bc, seed * 100 + u64::from(i));
+        }
+        let took = lan
+            .run_until_true(Duration::from_secs(300), |l| l.masters("LABWG").len() == 1)
+            .unwrap_or_else(|| panic!("seed {seed}: no single master within 5 minutes"));
+        if took <= Duration::from_secs(10) {
+            fast += 1;
+        }
+        lan.run_for(Duration::from_secs(60));
+        let master = lan.masters("LABWG");
+        assert_eq!(master.len(), 1, "seed {seed}");
+        // Once stable, the master stays for an hour of simulated time.
+        for minute in 0..60 {
+            lan.run_for(Duration::from_secs(60));
+            assert_eq!(
+                lan.masters("LABWG"),
+                master,
+                "seed {seed}: change at minute {minute}"
+            );
+        }
+    }
+    // At least 97% within 10 s, rounded up.
+    assert!(fast * 100 >= seeds * 97, "{fast} of {seeds} within 10 s");
+}

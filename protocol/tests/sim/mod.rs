@@ -183,6 +183,10 @@ impl Lan {
                     self.now = self.now.max(t);
                     for h in self.hosts.iter_mut().filter(|h| h.up) {
                         h.engine.handle_timeout(self.now);
+                        // A timer left due would make a real driver spin.
+                        if let Some(t) = h.engine.poll_timeout() {
+                            assert!(t > self.now, "a timer stays due after handle_timeout");
+                        }
                     }
                 }
                 _ => {

@@ -292,6 +292,15 @@ struct Subnet {
     appointed: Vec<(ServerName, Instant)>,
 }
 
+/// When the master check of a subnet runs: only while no query is in flight, once
+/// `WORKGROUP<1E>` is registered, and never on the master or while it registers its names.
+/// [`BrowserEngine::poll_timeout`] and the check itself use this one rule, so a timer that
+/// cannot fire is never reported (which would make the driver spin).
+fn check_due(s: &Subnet) -> Option<Instant> {
+    let idle = s.query.is_none() && s.ready && s.role != Role::Master && !s.becoming;
+    if idle { s.next_check } else { None }
+}
+
 /// The browser engine of one host, for all its interface addresses.
 #[derive(Debug)]
 pub struct BrowserEngine {
@@ -421,11 +430,7 @@ impl BrowserEngine {
                 Election::Delaying { at } => Some(at),
                 Election::Running { next, .. } => Some(next),
             };
-            let check = if s.query.is_some() {
-                None
-            } else {
-                s.next_check
-            };
+            let check = check_due(s);
             [
                 Some(s.next_announce),
                 election,
@@ -630,13 +635,11 @@ impl BrowserEngine {
     }
 
     fn step_check(&mut self, now: Instant, id: IfaceId, names: &mut NameEngine) {
-        let due = self.subnets.get(&id).is_some_and(|s| {
-            s.query.is_none()
-                && s.ready
-                && s.role != Role::Master
-                && !s.becoming
-                && s.next_check.is_some_and(|t| t <= now)
-        });
+        let due = self
+            .subnets
+            .get(&id)
+            .and_then(check_due)
+            .is_some_and(|t| t <= now);
         if due {
             if let Some(s) = self.subnets.get_mut(&id) {
                 s.next_check = None;
