@@ -130,6 +130,9 @@ fn no_interface_message(skipped: &[(String, SkipReason)], allow: &[String]) -> S
     m
 }
 
+/// How long the main loop waits before firing a timer that did not move on.
+const STUCK_TIMER_PAUSE: Duration = Duration::from_millis(50);
+
 /// Runs the daemon until SIGTERM or SIGINT. Call it inside a tokio runtime (a current-thread
 /// one is enough). Returns once the names are released and the browse list is saved.
 pub async fn run(settings: Settings) -> Result<(), DaemonError> {
@@ -224,12 +227,25 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     );
     summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
+    let mut stuck_at: Option<Instant> = None;
+    let mut warned_stuck = false;
     loop {
         let deadline = d.node.poll_timeout();
-        let wake = deadline.map_or_else(
+        let mut wake = deadline.map_or_else(
             || tokio::time::Instant::now() + Duration::from_secs(3600),
             tokio::time::Instant::from_std,
         );
+        // An engine timer that handle_timeout left due would make this loop spin: wait a
+        // little instead, and say so once (it is a bug).
+        if let Some(t) = deadline.filter(|t| Some(*t) == stuck_at) {
+            if !warned_stuck {
+                warned_stuck = true;
+                warn!(
+                    "an engine timer did not move on after it fired; pacing the loop (a bug: please report it)"
+                );
+            }
+            wake = wake.max(tokio::time::Instant::from_std(t) + STUCK_TIMER_PAUSE);
+        }
         let save_due = d.persist.due();
         let save_at = save_due.map_or_else(
             || tokio::time::Instant::now() + Duration::from_secs(3600),
@@ -246,7 +262,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
                 break;
             }
             _ = tokio::time::sleep_until(wake), if deadline.is_some() => {
-                d.node.handle_timeout(Instant::now());
+                let now = Instant::now();
+                d.node.handle_timeout(now);
+                stuck_at = d.node.poll_timeout().filter(|t| *t <= now);
             }
             Some(call) = control_rx.recv() => {
                 let _ = call.reply.send(d.answer(call.request));
