@@ -13,9 +13,9 @@ use nbtd::daemon::{self, DaemonError};
 use nbtd::exit;
 use tracing_subscriber::EnvFilter;
 
-/// NetBIOS name service and browser daemon: answers for this host's NetBIOS name on the LAN
-/// and takes part in browsing (announcements, elections, the browse list), in place of
-/// Samba's nmbd.
+/// NetBIOS name, datagram and session service with a browse master: answers for this host's
+/// NetBIOS name on the LAN, takes part in browsing (announcements, elections, the browse list)
+/// and lists shares, servers and workgroups on TCP 139, in place of Samba's nmbd.
 ///
 /// Runs on built-in defaults with no configuration file: the NetBIOS name is the host name and
 /// the workgroup is WORKGROUP. Flags override the file.
