@@ -35,6 +35,47 @@ struct RegionFields {
     offset_at: usize,
 }
 
+/// Checks what every TRANSACTION message starts with: the command, the REPLY flag for its
+/// direction, and enough parameter words; returns WordCount.
+fn check_transaction(msg: &SmbMessage, reply: bool) -> Result<usize, ParseError> {
+    let header = &msg.header;
+    if header.command != command::TRANSACTION {
+        return Err(ParseError::bad_value(
+            "Command",
+            4,
+            u64::from(header.command),
+            "0x25 (SMB_COM_TRANSACTION)",
+        ));
+    }
+    if header.is_reply() != reply {
+        return Err(ParseError::bad_value(
+            "Flags",
+            9,
+            u64::from(header.flags.bits()),
+            if reply {
+                "REPLY (0x80) set in a response"
+            } else {
+                "REPLY (0x80) clear in a request"
+            },
+        ));
+    }
+    let (min, expected) = if reply {
+        (RESPONSE_WORDS, "10 + SetupCount for a TRANSACTION response")
+    } else {
+        (REQUEST_WORDS, "14 + SetupCount for a TRANSACTION request")
+    };
+    let word_count = msg.word_count();
+    if word_count < min {
+        return Err(ParseError::bad_value(
+            "WordCount",
+            WORD_COUNT_OFFSET,
+            word_count as u64,
+            expected,
+        ));
+    }
+    Ok(word_count)
+}
+
 /// Where a transaction's count and offset fields sit, for errors: `(count, offset)` word
 /// offsets of the parameter and of the data region.
 struct RegionLayout {
@@ -431,31 +472,7 @@ impl TransactionRequest {
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let msg = SmbMessage::parse(bytes)?;
         let header = msg.header;
-        if header.command != command::TRANSACTION {
-            return Err(ParseError::bad_value(
-                "Command",
-                4,
-                u64::from(header.command),
-                "0x25 (SMB_COM_TRANSACTION)",
-            ));
-        }
-        if header.is_reply() {
-            return Err(ParseError::bad_value(
-                "Flags",
-                9,
-                u64::from(header.flags.bits()),
-                "REPLY (0x80) clear in a request",
-            ));
-        }
-        let word_count = msg.word_count();
-        if word_count < REQUEST_WORDS {
-            return Err(ParseError::bad_value(
-                "WordCount",
-                WORD_COUNT_OFFSET,
-                word_count as u64,
-                "14 + SetupCount for a TRANSACTION request",
-            ));
-        }
+        let word_count = check_transaction(&msg, false)?;
         let mut r = Reader::at(bytes, WORD_COUNT_OFFSET + 1);
         let total_parameter_count = r.u16_le("TotalParameterCount")?;
         let total_data_count = r.u16_le("TotalDataCount")?;
@@ -722,31 +739,7 @@ impl TransactionResponse {
     pub fn parse(bytes: &[u8]) -> Result<Self, ParseError> {
         let msg = SmbMessage::parse(bytes)?;
         let header = msg.header;
-        if header.command != command::TRANSACTION {
-            return Err(ParseError::bad_value(
-                "Command",
-                4,
-                u64::from(header.command),
-                "0x25 (SMB_COM_TRANSACTION)",
-            ));
-        }
-        if !header.is_reply() {
-            return Err(ParseError::bad_value(
-                "Flags",
-                9,
-                u64::from(header.flags.bits()),
-                "REPLY (0x80) set in a response",
-            ));
-        }
-        let word_count = msg.word_count();
-        if word_count < RESPONSE_WORDS {
-            return Err(ParseError::bad_value(
-                "WordCount",
-                WORD_COUNT_OFFSET,
-                word_count as u64,
-                "10 + SetupCount for a TRANSACTION response",
-            ));
-        }
+        let word_count = check_transaction(&msg, true)?;
         let mut r = Reader::at(bytes, WORD_COUNT_OFFSET + 1);
         let total_parameter_count = r.u16_le("TotalParameterCount")?;
         let total_data_count = r.u16_le("TotalDataCount")?;
