@@ -309,9 +309,9 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn fragments_reassemble_in_order_and_expire() {
-        let mut l = DatagramLayer::new(138, Scope::none(), 7);
+    /// A layer, and a browser datagram from it carrying `data`, parsed back.
+    fn browse_datagram(first_id: u16, data: Vec<u8>) -> (DatagramLayer, DirectDatagram) {
+        let mut l = DatagramLayer::new(138, Scope::none(), first_id);
         let t = l
             .mailslot(
                 &iface(),
@@ -319,12 +319,18 @@ mod tests {
                 name("LABWG", 0x1D).into(),
                 None,
                 "\\MAILSLOT\\BROWSE",
-                vec![9; 300],
+                data,
             )
             .unwrap();
         let Ok(Datagram::Direct(whole)) = Datagram::parse(&t.payload) else {
-            panic!()
+            panic!("our own datagram does not parse")
         };
+        (l, whole)
+    }
+
+    #[test]
+    fn fragments_reassemble_in_order_and_expire() {
+        let (mut l, whole) = browse_datagram(7, vec![9; 300]);
         let n = whole.user_data.len();
         let src = SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, 2), 138);
         let now = Instant::now();
@@ -363,20 +369,7 @@ mod tests {
 
     #[test]
     fn partial_datagrams_are_bounded() {
-        let mut l = DatagramLayer::new(138, Scope::none(), 0);
-        let t = l
-            .mailslot(
-                &iface(),
-                name("ALPHA", 0),
-                name("LABWG", 0x1D).into(),
-                None,
-                "\\MAILSLOT\\BROWSE",
-                vec![1; 50],
-            )
-            .unwrap();
-        let Ok(Datagram::Direct(mut whole)) = Datagram::parse(&t.payload) else {
-            panic!()
-        };
+        let (mut l, mut whole) = browse_datagram(0, vec![1; 50]);
         let now = Instant::now();
         for id in 0..1000u16 {
             whole.header.dgm_id = id;
