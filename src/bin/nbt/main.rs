@@ -9,6 +9,7 @@
 #![allow(rustdoc::invalid_html_tags)]
 
 mod cidr;
+mod cli;
 mod common;
 mod exchange;
 mod lookup;
@@ -18,165 +19,12 @@ mod shares;
 mod status;
 mod view;
 
-use std::net::Ipv4Addr;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
 
-use common::{Found, Global, parse_duration};
-
-/// Command line of `nbt`.
-#[derive(Debug, Parser)]
-#[command(
-    name = "nbt",
-    version,
-    about = "NetBIOS name lookups, node status, subnet scans, shares and browse lists",
-    after_help = "Exit status: 0 found, 1 not found (no answer or a negative answer), 2 error."
-)]
-struct Cli {
-    #[command(flatten)]
-    global: GlobalArgs,
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// Options every subcommand accepts.
-#[derive(Debug, Args)]
-struct GlobalArgs {
-    /// Print JSON on stdout instead of text.
-    #[arg(long, global = true)]
-    json: bool,
-    /// UDP port of the name service to send to.
-    #[arg(long, global = true, default_value_t = 137, value_name = "PORT")]
-    port: u16,
-    /// Say on stderr what is sent and which replies are ignored, and why.
-    #[arg(short, long, global = true)]
-    verbose: bool,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Look a NetBIOS name up, by broadcast on the LAN or by asking one server.
-    Lookup(LookupArgs),
-    /// Ask one host for its name table and MAC address (node status, like `nbtstat -A`).
-    Status(StatusArgs),
-    /// Ask every address of a range for its node status.
-    Scan(ScanArgs),
-    /// List a host's shares over SMB1 on TCP 139 (like `smbclient -L HOST -N`).
-    Shares(SharesArgs),
-    /// List a workgroup's machines, or the workgroups with their masters (like `net view`).
-    View(ViewArgs),
-    /// Show the local nbtd's state: names per interface and their state, and counters.
-    Daemon(DaemonArgs),
-}
-
-#[derive(Debug, Args)]
-struct ViewArgs {
-    /// The workgroup (default: the local nbtd's, else WORKGROUP).
-    workgroup: Option<String>,
-    /// List the workgroups and their masters instead.
-    #[arg(long, conflicts_with = "workgroup")]
-    workgroups: bool,
-    /// Ask the LAN even when a local nbtd runs.
-    #[arg(long, conflicts_with = "daemon")]
-    lan: bool,
-    /// Ask only the local nbtd.
-    #[arg(long)]
-    daemon: bool,
-    /// The local nbtd's control socket.
-    #[arg(long, value_name = "PATH", default_value = nbtd::config::DEFAULT_CONTROL_SOCKET)]
-    control_socket: std::path::PathBuf,
-    #[command(flatten)]
-    iface: IfaceArgs,
-    /// How long each step on the LAN waits for answers.
-    #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
-    timeout: Duration,
-    /// UDP port of the datagram service (GetBackupListRequest).
-    #[arg(long, default_value_t = 138, value_name = "PORT")]
-    datagram_port: u16,
-    /// TCP port of the session service (the browse list, over SMB1).
-    #[arg(long, default_value_t = 139, value_name = "PORT")]
-    session_port: u16,
-}
-
-#[derive(Debug, Args)]
-struct SharesArgs {
-    /// The host: an IPv4 address, or a NetBIOS name to look up by broadcast first.
-    host: String,
-    #[command(flatten)]
-    iface: IfaceArgs,
-    /// How long the connection and each reply may take, e.g. 5, 5s or 800ms.
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
-    timeout: Duration,
-    /// TCP port of the session service.
-    #[arg(long, default_value_t = 139, value_name = "PORT")]
-    session_port: u16,
-}
-
-#[derive(Debug, Args)]
-struct DaemonArgs {
-    /// The daemon's control socket.
-    #[arg(long, value_name = "PATH", default_value = nbtd::config::DEFAULT_CONTROL_SOCKET)]
-    control_socket: std::path::PathBuf,
-}
-
-/// Where a broadcast goes: one interface, the first usable one, or all of them.
-#[derive(Debug, Args, Clone, Default)]
-struct IfaceArgs {
-    /// Broadcast on this interface (default: the first usable one).
-    #[arg(long, value_name = "NAME", conflicts_with = "all_ifaces")]
-    iface: Option<String>,
-    /// Broadcast on every usable interface.
-    #[arg(long)]
-    all_ifaces: bool,
-}
-
-#[derive(Debug, Args)]
-struct LookupArgs {
-    /// The name: NAME, NAME#XX or NAME<XX> with the suffix in hex (default <00>).
-    name: String,
-    #[command(flatten)]
-    iface: IfaceArgs,
-    /// Ask this server by unicast instead of broadcasting.
-    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces"])]
-    server: Option<Ipv4Addr>,
-    /// How long to collect answers, e.g. 1.5, 2s or 800ms [default: 1.5s broadcast, 2s unicast].
-    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
-    timeout: Option<Duration>,
-    /// Times to repeat the query after the first (250 ms apart for broadcasts).
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
-    retries: u32,
-}
-
-#[derive(Debug, Args)]
-struct StatusArgs {
-    /// The host: an IPv4 address, or a NetBIOS name to look up by broadcast first.
-    host: String,
-    #[command(flatten)]
-    iface: IfaceArgs,
-    /// How long to wait for the answer, e.g. 2, 2s or 800ms.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
-    timeout: Duration,
-    /// Times to repeat the request after the first, spread over the timeout.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
-    retries: u32,
-}
-
-#[derive(Debug, Args)]
-struct ScanArgs {
-    /// The range: ADDRESS/PREFIX (at most a /16) or one address.
-    range: String,
-    /// Requests per second.
-    #[arg(long, default_value_t = 250, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    rate: u32,
-    /// Times to ask an address again when it did not answer.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=5))]
-    retries: u32,
-    /// How long to wait for answers after the last request of each round, e.g. 1, 1s or 500ms.
-    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "TIME")]
-    timeout: Duration,
-}
+use cli::{Cli, Command, IfaceArgs};
+use common::{Found, Global};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -297,6 +145,22 @@ impl From<IfaceArgs> for exchange::IfaceChoice {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use cli::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("800ms"), Ok(Duration::from_millis(800)));
+        assert_eq!(parse_duration(" 3 "), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("-1").is_err());
+        assert!(parse_duration("abc").is_err());
+        assert!(parse_duration("NaN").is_err());
+        assert!(parse_duration("inf").is_err());
+        assert!(parse_duration("1e9").is_err());
+    }
 
     #[test]
     fn cli_is_consistent() {

@@ -2,80 +2,18 @@
 //!
 //! Exit statuses are listed in [`nbtd::exit`].
 
+mod cli;
+
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
+use cli::Cli;
 use nbtd::config::{Config, Overrides, Settings, read_hostname};
 use nbtd::daemon::{self, DaemonError};
 use nbtd::exit;
 use tracing_subscriber::EnvFilter;
-
-/// NetBIOS name, datagram and session service with a browse master: answers for this host's
-/// NetBIOS name on the LAN, takes part in browsing (announcements, elections, the browse list)
-/// and lists shares, servers and workgroups on TCP 139, in place of Samba's nmbd.
-///
-/// Runs on built-in defaults with no configuration file: the NetBIOS name is the host name and
-/// the workgroup is WORKGROUP. Flags override the file.
-///
-/// Exit status: 0 stopped cleanly (or the configuration is valid), 1 invalid configuration,
-/// 2 usage error, 3 no usable interface, 4 port in use (Samba's nmbd?), 5 permission denied,
-/// 6 any other failure.
-#[derive(Debug, Parser)]
-#[command(name = "nbtd", version)]
-struct Cli {
-    /// The configuration file (TOML; see contrib/nbtd.toml).
-    #[arg(long, short = 'c', value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Check the configuration, print it with every default filled in, and exit.
-    #[arg(long)]
-    check_config: bool,
-    /// The NetBIOS name (default: the host name, upper-cased, cut to 15 characters).
-    #[arg(long, value_name = "NAME")]
-    netbios_name: Option<String>,
-    /// The workgroup (default WORKGROUP).
-    #[arg(long, value_name = "NAME")]
-    workgroup: Option<String>,
-    /// Serve only these interfaces (comma-separated or repeated; `*` matches any run of
-    /// characters). Naming lo or a container bridge allows it.
-    #[arg(long, value_name = "NAME", value_delimiter = ',')]
-    interfaces: Option<Vec<String>>,
-    /// Where state is kept (default /var/lib/nbtd).
-    #[arg(long, value_name = "DIR")]
-    state_dir: Option<PathBuf>,
-    /// The control socket (default /run/nbtd/control.sock).
-    #[arg(long, value_name = "PATH")]
-    control_socket: Option<PathBuf>,
-    /// The name service UDP port (default 137; change it only to test).
-    #[arg(long, value_name = "PORT")]
-    name_port: Option<u16>,
-    /// The datagram service UDP port, where the browser runs (default 138; change it only to
-    /// test).
-    #[arg(long, value_name = "PORT")]
-    datagram_port: Option<u16>,
-    /// The session service TCP port (default 139; not served yet).
-    #[arg(long, value_name = "PORT")]
-    session_port: Option<u16>,
-    /// Log level or filter: error, warn, info, debug, trace, or e.g. info,nbtd=debug.
-    /// Takes precedence over RUST_LOG, which takes precedence over the file's log_level.
-    #[arg(long, value_name = "LEVEL")]
-    log_level: Option<String>,
-    /// The browser's OS level in elections, 0 to 255: the highest wins (default 20, as Samba;
-    /// 65 beats Samba and Windows).
-    #[arg(long, value_name = "N")]
-    os_level: Option<u8>,
-    /// Stand as preferred master: start an election at once.
-    #[arg(long)]
-    preferred_master: bool,
-    /// Never become a browser: only announce this host.
-    #[arg(long)]
-    no_local_master: bool,
-    /// The comment others list next to this host (at most 48 printable ASCII characters).
-    #[arg(long, value_name = "TEXT")]
-    comment: Option<String>,
-}
 
 impl Cli {
     fn overrides(&self) -> Overrides {
