@@ -10,6 +10,7 @@
 
 mod cidr;
 mod common;
+mod daemon;
 mod exchange;
 mod lookup;
 mod pace;
@@ -67,7 +68,8 @@ enum Command {
     Shares(SharesArgs),
     /// List a workgroup's machines, or the workgroups with their masters (like `net view`).
     View(ViewArgs),
-    /// Show the local nbtd's state: names per interface and their state, and counters.
+    /// Show the local nbtd's state: the role, names and election history on each interface,
+    /// the browse-list sizes, and counters (with the input it dropped).
     Daemon(DaemonArgs),
 }
 
@@ -259,15 +261,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             };
             view::run(&req, global).await
         }
-        Command::Daemon(a) => {
-            let status = nbtd::control::query_status(&a.control_socket)?;
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                print!("{}", nbtd::control::render_status(&status));
-            }
-            Ok(Found::Yes)
-        }
+        Command::Daemon(a) => daemon::run(&a.control_socket, global),
         Command::Scan(a) => {
             scan::run(
                 scan::Request {
