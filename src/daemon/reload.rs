@@ -80,7 +80,16 @@ impl Daemon {
         match ops.load() {
             Err(e) => {
                 self.reloads.failed += 1;
-                error!("SIGHUP: {e}; still running on the previous configuration");
+                let hint = match &e {
+                    crate::config::ConfigError::Read { source, .. }
+                        if source.kind() == std::io::ErrorKind::PermissionDenied =>
+                    {
+                        "; nbtd no longer runs as root: let its user read the file (e.g. chmod \
+                         644, or chgrp it to the user's group and chmod 640)"
+                    }
+                    _ => "",
+                };
+                error!("SIGHUP: {e}{hint}; still running on the previous configuration");
             }
             Ok(new) => {
                 self.reloads.applied += 1;

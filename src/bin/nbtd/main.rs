@@ -18,7 +18,9 @@ use tracing_subscriber::EnvFilter;
 /// and lists shares, servers and workgroups on TCP 139, in place of Samba's nmbd.
 ///
 /// Runs on built-in defaults with no configuration file: the NetBIOS name is the host name and
-/// the workgroup is WORKGROUP. Flags override the file.
+/// the workgroup is WORKGROUP. Flags override the file. Started as root, it becomes the user
+/// `user` (default nbtd) once its ports are bound. SIGHUP re-reads the file; SIGTERM releases
+/// the names and stops.
 ///
 /// Exit status: 0 stopped cleanly (or the configuration is valid), 1 invalid configuration,
 /// 2 usage error, 3 no usable interface, 4 port in use (Samba's nmbd?), 5 permission denied,
