@@ -29,6 +29,10 @@ pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nbtd/control.sock";
 pub const DEFAULT_RESCAN_SECS: u64 = 30;
 /// The default log level.
 pub const DEFAULT_LOG_LEVEL: &str = "info";
+/// The user nbtd switches to when started as root.
+pub const DEFAULT_USER: &str = "nbtd";
+/// The user taken when [`DEFAULT_USER`] does not exist.
+pub const FALLBACK_USER: &str = "nobody";
 /// The default OS level: Samba's, so that nbtd neither beats nor loses to nmbd by default.
 pub const DEFAULT_OS_LEVEL: u8 = 20;
 /// The default interval between checks that the local master still answers, in milliseconds.
@@ -82,6 +86,21 @@ pub struct Config {
     /// `info,nbtd=debug`. The `RUST_LOG` environment variable takes precedence, and
     /// `--log-level` over both. Default `info`.
     pub log_level: String,
+    /// The user nbtd becomes once its ports are bound, when started as root. Default `nbtd`,
+    /// or `nobody` when no user `nbtd` exists.
+    pub user: String,
+    /// Become `user` when started as root. Default `true`.
+    pub drop_privileges: bool,
+    /// The Prometheus metrics listener.
+    pub metrics: MetricsSection,
+}
+
+/// The `[metrics]` table: Prometheus metrics over HTTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// The address and port serving `GET /metrics`, e.g. `127.0.0.1:9137`. Default empty: off.
+    pub listen: String,
 }
 
 /// The `[interfaces]` table: which interfaces nbtd serves.
@@ -249,6 +268,9 @@ impl Default for Config {
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
+            user: DEFAULT_USER.to_owned(),
+            drop_privileges: true,
+            metrics: MetricsSection::default(),
         }
     }
 }
@@ -302,6 +324,10 @@ pub struct Overrides {
     pub local_master: Option<bool>,
     /// `--comment`.
     pub comment: Option<String>,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--no-drop-privileges` (as `Some(false)`).
+    pub drop_privileges: Option<bool>,
 }
 
 /// What is wrong with a configuration; each message says what to change.
@@ -390,6 +416,24 @@ pub enum ConfigError {
         /// What is wrong and what is allowed.
         reason: String,
     },
+    /// `user` cannot name a user.
+    #[error(
+        "user = {value:?} is not a user name: give an unprivileged user such as \"nbtd\", or \
+         set drop_privileges = false to keep running as root"
+    )]
+    BadUser {
+        /// The value.
+        value: String,
+    },
+    /// `metrics.listen` is not an address and port.
+    #[error(
+        "metrics.listen = {value:?} is not an address and port: give one such as \
+         \"127.0.0.1:9137\", or leave it empty to serve no metrics"
+    )]
+    BadMetrics {
+        /// The value.
+        value: String,
+    },
     /// The log level is not a level or a filter.
     #[error(
         "log_level = {value:?} is not valid: {reason} \
@@ -426,6 +470,10 @@ pub struct Settings {
     pub answer_remote_subnets: bool,
     /// The log filter.
     pub log_level: String,
+    /// The user to become when started as root; `None` stays as started.
+    pub user: Option<String>,
+    /// Where Prometheus metrics are served, if anywhere.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// The browser's settings, checked.
     pub browser: BrowserSection,
     /// The session service's settings, checked.
@@ -495,6 +543,12 @@ impl Config {
         if let Some(v) = &o.comment {
             self.browser.comment = v.clone();
         }
+        if let Some(v) = &o.user {
+            self.user = v.clone();
+        }
+        if let Some(v) = o.drop_privileges {
+            self.drop_privileges = v;
+        }
     }
 
     /// Checks every value and fills in the NetBIOS name from `hostname` when none is set.
@@ -555,6 +609,17 @@ impl Config {
             });
         }
         check_log_level(&self.log_level)?;
+        if self.drop_privileges && (self.user.is_empty() || self.user.contains(['\0', '/', ':'])) {
+            return Err(ConfigError::BadUser {
+                value: self.user.clone(),
+            });
+        }
+        let metrics_listen = match self.metrics.listen.trim() {
+            "" => None,
+            a => Some(a.parse().map_err(|_| ConfigError::BadMetrics {
+                value: a.to_owned(),
+            })?),
+        };
         check_browser(&self.browser)?;
         check_session(&self.session, &self.shares)?;
         let secs = self.interfaces.rescan_interval_secs;
@@ -572,6 +637,8 @@ impl Config {
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
             log_level: self.log_level.clone(),
+            user: self.drop_privileges.then(|| self.user.clone()),
+            metrics_listen,
             browser: self.browser.clone(),
             session: self.session.clone(),
             shares: self.shares.clone(),
@@ -859,6 +926,32 @@ mod tests {
     }
 
     #[test]
+    fn user_and_metrics() {
+        let s = Config::default().resolve(host("h")).unwrap();
+        assert_eq!(s.user.as_deref(), Some(DEFAULT_USER));
+        assert_eq!(s.metrics_listen, None);
+        let s = Config::parse("user = \"daemon\"\n[metrics]\nlisten = \"127.0.0.1:9137\"")
+            .unwrap()
+            .resolve(host("h"))
+            .unwrap();
+        assert_eq!(s.user.as_deref(), Some("daemon"));
+        assert_eq!(s.metrics_listen, Some("127.0.0.1:9137".parse().unwrap()));
+        let s = Config::parse("drop_privileges = false\nuser = \"\"")
+            .unwrap()
+            .resolve(host("h"))
+            .unwrap();
+        assert_eq!(s.user, None, "disabled: no user needed");
+        for (text, key) in [
+            ("user = \"\"", "user = \"\""),
+            ("user = \"a/b\"", "user = \"a/b\""),
+            ("[metrics]\nlisten = \"localhost\"", "metrics.listen"),
+        ] {
+            let e = Config::parse(text).unwrap().resolve(host("h")).unwrap_err();
+            assert!(e.to_string().starts_with(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn defaults_need_no_file() {
         let s = Config::default().resolve(host("myhost\n")).unwrap();
         assert_eq!(s.netbios_name, NetbiosName::new("MYHOST", 0).unwrap());
@@ -1008,6 +1101,8 @@ mod tests {
             preferred_master: Some(true),
             local_master: Some(false),
             comment: Some("from the flag".into()),
+            user: Some("flaguser".into()),
+            drop_privileges: Some(true),
         });
         let s = c.resolve(host("h")).unwrap();
         assert_eq!(s.browser.os_level, 65);
@@ -1024,6 +1119,7 @@ mod tests {
             (20137, 20138, 20139)
         );
         assert_eq!(s.log_level, "warn");
+        assert_eq!(s.user.as_deref(), Some("flaguser"));
         // Flags not given leave the file's values.
         let mut c = Config::parse("workgroup = \"FILEWG\"").unwrap();
         c.apply(&Overrides::default());

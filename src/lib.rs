@@ -1,7 +1,8 @@
 //! The nbtd driver: sockets, interfaces, configuration, persistence and the command lines,
 //! on top of the I/O-free [`nbt_protocol`] crate.
 
-#![forbid(unsafe_code)]
+// Unsafe code lives only in `sys`, behind safe wrappers of the few system calls std lacks.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use nbt_protocol as protocol;
@@ -11,7 +12,11 @@ pub mod control;
 pub mod daemon;
 pub mod exit;
 pub mod iface;
+pub mod metrics;
+pub mod notify;
+pub mod privileges;
 pub mod session;
 pub mod smbclient;
 pub mod sockets;
 pub mod state;
+pub mod sys;

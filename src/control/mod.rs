@@ -14,6 +14,7 @@
 //! [`query_browse_list`]), the side the daemon runs ([`ControlListener`], in `server.rs`) and a
 //! text rendering ([`render_status`], in `render.rs`) for `nbt daemon`.
 
+mod operations;
 mod render;
 mod server;
 
@@ -28,6 +29,7 @@ use tokio::sync::oneshot;
 
 use crate::protocol::engine::browser::{BrowserCounters as EngineBrowserCounters, Role};
 use crate::protocol::engine::names::{NameCounters, NameState};
+pub use operations::{ElectionKind, ElectionRecord, ReloadCounters, WorkgroupSize};
 pub use render::render_status;
 pub use server::{ControlError, ControlListener};
 
@@ -97,6 +99,9 @@ pub struct DaemonStatus {
     pub session: Option<SessionStatus>,
     /// The driver's own counters.
     pub driver: DriverCounters,
+    /// Configuration reloads (SIGHUP).
+    #[serde(default)]
+    pub reloads: ReloadCounters,
 }
 
 /// The session service's state.
@@ -139,6 +144,12 @@ pub struct InterfaceBrowser {
     pub servers: usize,
     /// Workgroups in the browse list.
     pub workgroups: usize,
+    /// Servers listed in each workgroup, by workgroup name.
+    #[serde(default)]
+    pub per_workgroup: Vec<WorkgroupSize>,
+    /// The last elections and role changes here, oldest first.
+    #[serde(default)]
+    pub elections: Vec<ElectionRecord>,
 }
 
 /// A browser role, as `"master" | "backup" | "potential" | "non_browser"`.
@@ -389,6 +400,12 @@ pub struct DriverCounters {
     pub send_errors: u64,
     /// Failed receives.
     pub receive_errors: u64,
+    /// Datagrams sent by the name service (UDP 137).
+    #[serde(default)]
+    pub sent_name: u64,
+    /// Datagrams sent by the datagram service and the browser (UDP 138).
+    #[serde(default)]
+    pub sent_datagram: u64,
 }
 
 /// A request from a connection, for the daemon's main loop to answer on `reply`.
@@ -509,6 +526,18 @@ pub(crate) mod tests {
                     }),
                     servers: 3,
                     workgroups: 1,
+                    per_workgroup: vec![WorkgroupSize {
+                        workgroup: "LABWG".into(),
+                        servers: 3,
+                    }],
+                    elections: vec![ElectionRecord {
+                        secs_ago: 75,
+                        unix_time: 1_700_000_000,
+                        kind: ElectionKind::Lost,
+                        detail: String::new(),
+                        peer: Some("BRAVO".into()),
+                        address: Some(Ipv4Addr::new(198, 18, 0, 2)),
+                    }],
                 },
             }],
             name_service: NameServiceCounters::default(),
@@ -525,6 +554,7 @@ pub(crate) mod tests {
                 send_errors: 3,
                 ..DriverCounters::default()
             },
+            reloads: ReloadCounters::default(),
         }
     }
 
@@ -586,6 +616,14 @@ pub(crate) mod tests {
                 "master": {"name": "BRAVO", "address": "198.18.0.2"},
                 "servers": 3,
                 "workgroups": 1,
+                "per_workgroup": [{"workgroup": "LABWG", "servers": 3}],
+                "elections": [{
+                    "secs_ago": 75,
+                    "unix_time": 1_700_000_000u64,
+                    "kind": "lost",
+                    "peer": "BRAVO",
+                    "address": "198.18.0.2",
+                }],
             })
         );
         assert_eq!(v["browser"]["elections_won"], 2);

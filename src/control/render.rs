@@ -61,6 +61,25 @@ pub fn render_status(s: &DaemonStatus) -> String {
             b.servers,
             b.workgroups
         );
+        if !b.per_workgroup.is_empty() {
+            let sizes: Vec<String> = b
+                .per_workgroup
+                .iter()
+                .map(|w| format!("{} {}", w.workgroup, w.servers))
+                .collect();
+            let _ = writeln!(out, "  servers per workgroup: {}", sizes.join(", "));
+        }
+        if !b.elections.is_empty() {
+            let _ = writeln!(out, "  elections and role changes (oldest first):");
+            for e in &b.elections {
+                let _ = writeln!(
+                    out,
+                    "    {:>12} ago  {}",
+                    duration(e.secs_ago),
+                    e.describe()
+                );
+            }
+        }
     }
     if let Some(x) = &s.session {
         let c = &x.counters;
@@ -108,6 +127,21 @@ pub fn render_status(s: &DaemonStatus) -> String {
          (engine)",
         c.sent, d.send_errors, d.receive_errors, d.dropped_queue_full, c.queue_overflow
     );
+    let _ = writeln!(
+        out,
+        "dropped input: {} malformed, {} off-subnet, {} hostile (releases and conflict \
+         demands for our names), {} on a full queue",
+        c.malformed + g.malformed,
+        c.off_subnet + g.off_subnet,
+        c.hostile_ignored,
+        d.dropped_queue_full + c.queue_overflow
+    );
+    let _ = writeln!(
+        out,
+        "sent: {} name service, {} datagram service; configuration reloads: {} applied, {} \
+         refused",
+        d.sent_name, d.sent_datagram, s.reloads.applied, s.reloads.failed
+    );
     out
 }
 
@@ -148,6 +182,16 @@ mod tests {
         );
         assert!(t.contains("datagrams received 7"), "{t}");
         assert!(t.contains("elections: started 0, won 2, lost 0"), "{t}");
+        assert!(t.contains("  servers per workgroup: LABWG 3\n"), "{t}");
+        assert!(
+            t.contains("  elections and role changes (oldest first):\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("      1m 15s ago  lost the election to BRAVO (198.18.0.2)\n"),
+            "{t}"
+        );
+        assert!(t.contains("dropped input: 0 malformed"), "{t}");
         assert_eq!(duration(59), "59s");
         assert_eq!(duration(90_061), "1d 01h 01m");
     }

@@ -35,6 +35,15 @@ impl Daemon {
             master: self.master(id),
             servers: list.map_or(0, BrowseList::server_count),
             workgroups: list.map_or(0, BrowseList::workgroup_count),
+            per_workgroup: list.map_or_else(Vec::new, |l| {
+                l.servers_per_workgroup()
+                    .map(|(w, servers)| crate::control::WorkgroupSize {
+                        workgroup: escape(w.as_bytes()),
+                        servers,
+                    })
+                    .collect()
+            }),
+            elections: self.history.of(Instant::now(), id),
         }
     }
 

@@ -11,8 +11,10 @@
 
 mod browse;
 mod copy;
+mod history;
 mod ifaces;
 mod persist;
+mod reload;
 mod report;
 mod session;
 
@@ -43,6 +45,8 @@ use ifaces::{Inbound, Interfaces, Key, Shared, UdpPorts, Via};
 use persist::{Persist, SaveResult};
 use report::Summary;
 use session::{SessionBindError, SessionRuntime};
+
+pub use reload::{LogFilterSetter, Operations};
 
 /// Datagrams queued between the receive tasks and the main loop; past it they are dropped.
 const INBOUND_QUEUE: usize = 1024;
@@ -89,6 +93,12 @@ pub enum DaemonError {
     /// TCP 139 could not be served and `[session] enabled = "yes"`.
     #[error(transparent)]
     Session(#[from] SessionBindError),
+    /// nbtd could not become its unprivileged user.
+    #[error(transparent)]
+    Privileges(#[from] crate::privileges::PrivilegeError),
+    /// The metrics listener could not be opened.
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
 }
 
 impl DaemonError {
@@ -100,6 +110,16 @@ impl DaemonError {
             DaemonError::Bind(e) if e.is_permission() => exit::PERMISSION,
             DaemonError::Session(e) if e.kind == io::ErrorKind::AddrInUse => exit::PORT_IN_USE,
             DaemonError::Session(e) if e.kind == io::ErrorKind::PermissionDenied => {
+                exit::PERMISSION
+            }
+            DaemonError::Privileges(
+                crate::privileges::PrivilegeError::NoSuchUser { .. }
+                | crate::privileges::PrivilegeError::Root { .. },
+            ) => exit::CONFIG,
+            DaemonError::Metrics(e) if e.source.kind() == io::ErrorKind::AddrInUse => {
+                exit::PORT_IN_USE
+            }
+            DaemonError::Metrics(e) if e.source.kind() == io::ErrorKind::PermissionDenied => {
                 exit::PERMISSION
             }
             _ => exit::FAILURE,
@@ -136,8 +156,22 @@ const STUCK_TIMER_PAUSE: Duration = Duration::from_millis(50);
 /// Runs the daemon until SIGTERM or SIGINT. Call it inside a tokio runtime (a current-thread
 /// one is enough). Returns once the names are released and the browse list is saved.
 pub async fn run(settings: Settings) -> Result<(), DaemonError> {
+    run_with(settings, Operations::default()).await
+}
+
+/// [`run`], reloading the configuration on SIGHUP as `ops` says. Started as root, it becomes
+/// the configured user once every socket is bound (see [`crate::privileges`]); under a service
+/// manager it reports readiness, reloads and the stop (see [`crate::notify`]).
+pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonError> {
     let mut sigterm = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let notifier = crate::notify::Notifier::from_env();
+    let privileges = crate::privileges::plan(settings.user.as_deref())?;
+    let mut created = Vec::new();
+    if !settings.state_dir.exists() {
+        created.push(settings.state_dir.clone());
+    }
     std::fs::create_dir_all(&settings.state_dir).map_err(|source| DaemonError::StateDir {
         path: settings.state_dir.clone(),
         source,
@@ -163,8 +197,19 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     for i in usable {
         ifaces.open(i)?;
     }
+    if let Some(dir) = settings.control_socket.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            created.push(dir.to_owned());
+        }
+    }
     let control = ControlListener::bind(&settings.control_socket)?;
+    created.push(settings.control_socket.clone());
     let (control_tx, mut control_rx) = mpsc::channel::<ControlCall>(16);
+    let metrics = match settings.metrics_listen {
+        Some(a) => Some(crate::metrics::MetricsListener::bind(a)?),
+        None => None,
+    };
+    let metrics_task = metrics.map(|m| tokio::spawn(m.serve(control_tx.clone())));
     let control_task = tokio::spawn(control.serve(control_tx));
     let (save_tx, mut save_rx) = mpsc::channel::<SaveResult>(2);
 
@@ -187,6 +232,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         bind_failures: HashSet::new(),
         warned_empty: false,
         dgram: DatagramServiceCounters::default(),
+        sent: [0; 2],
+        history: history::History::default(),
+        reloads: crate::control::ReloadCounters::default(),
         persist,
         session,
         copies,
@@ -212,6 +260,13 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         d.add_interface(now, a);
         d.open_session(id, ip)?;
     }
+    if let Some(p) = &privileges {
+        for path in &created {
+            p.hand_over(path)?;
+        }
+        p.switch()?;
+        p.check_state_dir(&d.settings.state_dir)?;
+    }
     d.persist.settle(&d.node, d.ifaces.served().map(|s| s.id));
     d.flush().await;
 
@@ -226,6 +281,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         SUMMARY_INTERVAL,
     );
     summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    notifier.ready(&d.ready_status());
 
     let mut stuck_at: Option<Instant> = None;
     let mut warned_stuck = false;
@@ -261,6 +317,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
                 info!("SIGINT: releasing names and stopping");
                 break;
             }
+            _ = sighup.recv() => d.reload(&ops, &notifier).await,
             _ = tokio::time::sleep_until(wake), if deadline.is_some() => {
                 let now = Instant::now();
                 d.node.handle_timeout(now);
@@ -294,6 +351,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         d.persist.observe(&d.node, d.ifaces.served().map(|s| s.id));
     }
 
+    notifier.stopping();
     let releases_before = d.node.names().counters().sent;
     d.node.shutdown(Instant::now());
     let sent = d.flush().await;
@@ -305,6 +363,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         "stopped; sent {released} name releases ({sent} datagrams in all)"
     );
     control_task.abort();
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
     Ok(())
 }
 
@@ -367,6 +428,12 @@ struct Daemon {
     warned_empty: bool,
     /// The datagram service's counters.
     dgram: DatagramServiceCounters,
+    /// Datagrams sent by the name and the datagram service.
+    sent: [u64; 2],
+    /// The last elections and role changes on each interface address.
+    history: history::History,
+    /// Configuration reloads.
+    reloads: crate::control::ReloadCounters,
     /// The browse list on disk.
     persist: Persist,
     /// The session service on TCP 139, when on.
@@ -493,7 +560,10 @@ impl Daemon {
             r => r,
         };
         match r {
-            Ok(_) => true,
+            Ok(_) => {
+                self.sent[usize::from(t.service == Service::Datagram)] += 1;
+                true
+            }
             Err(e) => {
                 self.send_failed(t.dst, e.to_string());
                 false
@@ -612,6 +682,8 @@ impl Daemon {
             dropped_queue_full: self.shared.dropped_queue_full.load(Ordering::Relaxed),
             send_errors: self.send_errors,
             receive_errors: self.shared.receive_errors.load(Ordering::Relaxed),
+            sent_name: self.sent[0],
+            sent_datagram: self.sent[1],
         }
     }
 }

@@ -39,6 +39,7 @@ impl Daemon {
     }
 
     fn log_browser_event(&mut self, e: BrowserEvent) {
+        self.history.record(std::time::Instant::now(), &e);
         let wg = self.settings.workgroup.base_str();
         match e {
             BrowserEvent::RoleChanged { iface, role } => {
@@ -275,6 +276,7 @@ impl Daemon {
                     counters: rt.counters(),
                 }),
             driver: self.driver_counters(),
+            reloads: self.reloads,
         }
     }
 }

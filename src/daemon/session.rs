@@ -159,6 +159,13 @@ impl Daemon {
         }
     }
 
+    /// Drops the cached listing, so that the next connection sees new settings.
+    pub(super) fn forget_listing(&mut self) {
+        if let Some(rt) = self.session.as_mut() {
+            rt.cache = None;
+        }
+    }
+
     /// Stops listening on an address (its open connections finish on their own).
     pub(super) fn close_session(&mut self, id: IfaceId) {
         if let Some(t) = self.session.as_mut().and_then(|rt| rt.tasks.remove(&id)) {

@@ -60,6 +60,8 @@ pub fn start(lan: &Lan, i: usize, name: &str, config: Option<&str>, extra: &[&st
         &c,
         "--state-dir",
         &s,
+        // The LAN's directory may not be reachable by an unprivileged user: stay root.
+        "--no-drop-privileges",
     ];
     if let Some(f) = &conf {
         args.extend(["--config", f]);

@@ -120,6 +120,18 @@ fn nbtd_page() -> Generated {
         )],
     );
 
+    item(
+        &mut r,
+        "SIGHUP",
+        [roman(
+            "Re-read the configuration file. The shares, the [browser] settings (except \
+             local_master), the interface allow and deny lists and log_level change at once; \
+             names and the browse list are kept. A new name, workgroup, port, path, [session] or \
+             [metrics] setting waits for a restart, with a warning. A file with an error is \
+             refused, with the error logged, and nbtd runs on as before.",
+        )],
+    );
+
     section(&mut r, "FILES");
     item(
         &mut r,
@@ -161,6 +173,16 @@ fn nbtd_page() -> Generated {
         [roman(
             "The log filter when --log-level is not given, e.g. info or info,nbtd=debug; it takes \
              precedence over the file's log_level.",
+        )],
+    );
+
+    item(
+        &mut r,
+        "NOTIFY_SOCKET",
+        [roman(
+            "Set by systemd for a Type=notify unit: nbtd sends READY=1 once it serves (after \
+             binding its ports and dropping privileges), RELOADING=1 and READY=1 around a \
+             SIGHUP reload, and STOPPING=1 when it stops.",
         )],
     );
 

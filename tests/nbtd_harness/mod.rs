@@ -120,7 +120,17 @@ impl Daemon {
     }
 
     /// Starts a command that runs `nbtd` in its own process (e.g. through `ip netns exec`).
+    /// Tests run as root, and nbtd stays root here (`--no-drop-privileges`, added last), so
+    /// that its state may live in any scratch directory; the privilege tests use
+    /// [`Daemon::spawn_dropping_privileges`].
     pub fn spawn(mut cmd: Command) -> Daemon {
+        cmd.arg("--no-drop-privileges");
+        Daemon::spawn_dropping_privileges(cmd)
+    }
+
+    /// Starts a command that runs `nbtd`, which drops its privileges as configured when it
+    /// runs as root.
+    pub fn spawn_dropping_privileges(mut cmd: Command) -> Daemon {
         let mut child = cmd
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())

@@ -92,7 +92,8 @@ pub enum Command {
     /// status and says so (via in the JSON: rap or node_status). --workgroups reads the
     /// workgroups the same way from a master that answers for __MSBROWSE__.
     View(ViewArgs),
-    /// Show the local nbtd's state: its names on each interface, its browser roles, counters.
+    /// Show the local nbtd's state: the role, names and election history on each interface,
+    /// the browse-list sizes, and counters (with the input it dropped).
     ///
     /// nbt asks the daemon through its control socket (mode 0660): run it as root, or as the
     /// socket's owner or group.

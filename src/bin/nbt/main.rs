@@ -11,6 +11,7 @@
 mod cidr;
 mod cli;
 mod common;
+mod daemon;
 mod exchange;
 mod lookup;
 mod pace;
@@ -107,15 +108,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             };
             view::run(&req, global).await
         }
-        Command::Daemon(a) => {
-            let status = nbtd::control::query_status(&a.control_socket)?;
-            if global.json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                print!("{}", nbtd::control::render_status(&status));
-            }
-            Ok(Found::Yes)
-        }
+        Command::Daemon(a) => daemon::run(&a.control_socket, global),
         Command::Scan(a) => {
             scan::run(
                 scan::Request {

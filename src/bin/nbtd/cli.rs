@@ -20,8 +20,10 @@ use nbtd::exit;
 /// With no configuration file it runs on built-in defaults: the NetBIOS name is the host name,
 /// the workgroup is WORKGROUP, and every interface that is up with an IPv4 broadcast address
 /// is served, except loopback and container bridges. Flags override the file. The ports are
-/// below 1024: run it as root or with CAP_NET_BIND_SERVICE. It logs to stderr and stops
-/// cleanly on SIGTERM or SIGINT, releasing its names and saving the browse list.
+/// below 1024: run it as root or with CAP_NET_BIND_SERVICE. Started as root, it becomes the
+/// unprivileged user `user` (default nbtd, else nobody) once its ports are bound, keeping only
+/// CAP_NET_BIND_SERVICE. It logs to stderr. SIGHUP re-reads the configuration file; SIGTERM or
+/// SIGINT stops it cleanly, releasing its names and saving the browse list.
 #[derive(Debug, Parser)]
 #[command(
     name = "nbtd",
@@ -80,6 +82,13 @@ pub struct Cli {
     /// The comment others list next to this host (at most 48 printable ASCII characters).
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
+    /// The user to become once the ports are bound, when started as root (default nbtd, or
+    /// nobody when there is no user nbtd).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Keep running as root: do not become the unprivileged user.
+    #[arg(long)]
+    pub no_drop_privileges: bool,
 }
 
 /// nbtd's exit statuses and what each means, for `--help` and nbtd(8).

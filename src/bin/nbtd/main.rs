@@ -31,6 +31,8 @@ impl Cli {
             preferred_master: self.preferred_master.then_some(true),
             local_master: self.no_local_master.then_some(false),
             comment: self.comment.clone(),
+            user: self.user.clone(),
+            drop_privileges: self.no_drop_privileges.then_some(false),
         }
     }
 }
@@ -61,8 +63,13 @@ fn main() -> ExitCode {
         print!("{}", settings.effective);
         return ExitCode::from(exit::OK);
     }
-    init_logging(&cli, &settings);
-    match serve(settings) {
+    let set_log_filter = init_logging(&cli, &settings);
+    let ops = daemon::Operations {
+        config_path: cli.config.clone(),
+        overrides: cli.overrides(),
+        set_log_filter,
+    };
+    match serve(settings, ops) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("nbtd: {e:#}");
@@ -74,30 +81,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(settings: Settings) -> anyhow::Result<()> {
+fn serve(settings: Settings, ops: daemon::Operations) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the tokio runtime")?;
-    rt.block_on(daemon::run(settings))?;
+    rt.block_on(daemon::run_with(settings, ops))?;
     Ok(())
 }
 
-/// Logs to stderr: `--log-level`, else `RUST_LOG`, else the file's `log_level`.
-fn init_logging(cli: &Cli, settings: &Settings) {
-    let directive = match (&cli.log_level, std::env::var("RUST_LOG")) {
-        (Some(l), _) => l.clone(),
-        (None, Ok(env)) if !env.trim().is_empty() => env,
-        _ => settings.log_level.clone(),
+/// Logs to stderr: `--log-level`, else `RUST_LOG`, else the file's `log_level`. When the file
+/// chose, returns how to change the filter at a reload.
+fn init_logging(cli: &Cli, settings: &Settings) -> Option<daemon::LogFilterSetter> {
+    let (directive, from_file) = match (&cli.log_level, std::env::var("RUST_LOG")) {
+        (Some(l), _) => (l.clone(), false),
+        (None, Ok(env)) if !env.trim().is_empty() => (env, false),
+        _ => (settings.log_level.clone(), true),
     };
     let filter = EnvFilter::builder().parse(&directive).unwrap_or_else(|e| {
         eprintln!("nbtd: RUST_LOG={directive:?} is not a valid filter ({e}); logging at info");
         EnvFilter::new("info")
     });
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
-        .init();
+        .with_filter_reloading();
+    let handle = builder.reload_handle();
+    builder.init();
+    from_file.then(|| -> daemon::LogFilterSetter {
+        Box::new(move |directive: &str| {
+            let filter = EnvFilter::builder()
+                .parse(directive)
+                .map_err(|e| e.to_string())?;
+            handle.reload(filter).map_err(|e| e.to_string())
+        })
+    })
 }

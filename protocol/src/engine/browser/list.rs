@@ -186,6 +186,12 @@ impl BrowseList {
         self.limits
     }
 
+    /// Changes the caps: they refuse new entries from now on, and entries already listed stay
+    /// (as when a cap is reached).
+    pub fn set_limits(&mut self, limits: BrowseLimits) {
+        self.limits = limits;
+    }
+
     /// Servers listed in all workgroups.
     pub fn server_count(&self) -> usize {
         self.total_servers
@@ -350,6 +356,24 @@ impl BrowseList {
     /// One server of a workgroup.
     pub fn server(&self, workgroup: &ServerName, name: &ServerName) -> Option<&ServerEntry> {
         self.groups.get(&key(workgroup))?.servers.get(&key(name))
+    }
+
+    /// How many servers each workgroup lists, for those that list any, sorted by name. A
+    /// workgroup no DomainAnnouncement spelt is named in capitals.
+    pub fn servers_per_workgroup(&self) -> impl Iterator<Item = (ServerName, usize)> + '_ {
+        self.groups
+            .iter()
+            .filter(|(_, g)| !g.servers.is_empty())
+            .map(|(k, g)| {
+                let name = g.entry.as_ref().map_or_else(
+                    || {
+                        let len = usize::from(k[MAX_NAME_LEN]).min(MAX_NAME_LEN);
+                        ServerName::from_bytes(&k[..len]).unwrap_or_default()
+                    },
+                    |e| e.name,
+                );
+                (name, g.servers.len())
+            })
     }
 
     /// The workgroups heard through DomainAnnouncements, sorted by name.

@@ -38,6 +38,7 @@
 //! unchanged.
 
 pub mod list;
+mod reconfigure;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;

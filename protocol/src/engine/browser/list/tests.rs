@@ -283,3 +283,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn servers_are_counted_per_workgroup_and_new_caps_refuse_newcomers() {
+    let t0 = start();
+    let mut l = BrowseList::new(BrowseLimits::default());
+    l.server_announced(t0, &n("labwg"), &host("ALPHA", TWELVE_MIN, WS), None);
+    l.server_announced(t0, &n("LABWG"), &host("BRAVO", TWELVE_MIN, WS), None);
+    l.server_announced(t0, &n("Other"), &host("CHARLIE", TWELVE_MIN, WS), None);
+    let sizes: Vec<(String, usize)> = l
+        .servers_per_workgroup()
+        .map(|(w, c)| (String::from_utf8_lossy(w.as_bytes()).into_owned(), c))
+        .collect();
+    assert_eq!(sizes, [("LABWG".to_owned(), 2), ("OTHER".to_owned(), 1)]);
+    l.set_limits(BrowseLimits {
+        max_servers_per_workgroup: 2,
+        max_workgroups: 256,
+        max_servers_total: 16384,
+    });
+    assert_eq!(
+        l.server_announced(t0, &n("LABWG"), &host("DELTA", TWELVE_MIN, WS), None),
+        Update::Refused
+    );
+    assert_eq!(l.server_count(), 3, "the listed stay");
+}

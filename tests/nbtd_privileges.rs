@@ -1,0 +1,215 @@
+//! nbtd started as root on the real ports drops to an unprivileged user once they are bound:
+//! `/proc/PID/status` shows the user's IDs and CAP_NET_BIND_SERVICE alone, and nbtd still
+//! answers, binds the ports of an address added later, and saves its state. Runs in network
+//! namespaces of its own (nothing leaves them); skipped, saying why, without root.
+
+mod nbtd_harness;
+
+use std::net::Ipv4Addr;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nbtd::control::{DaemonStatus, NameStatusState, query_status};
+use nbtd_harness::{Daemon, Netns, PATIENCE};
+
+/// `CAP_NET_BIND_SERVICE` as a capability mask in `/proc/PID/status`.
+const NET_BIND_SERVICE_MASK: &str = "0000000000000400";
+
+/// A directory under /tmp (which every user may traverse), removed on drop.
+struct TmpDir(PathBuf);
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn wait_for(
+    d: &mut Daemon,
+    control: &std::path::Path,
+    what: &str,
+    done: impl Fn(&DaemonStatus) -> bool,
+) -> DaemonStatus {
+    let end = Instant::now() + PATIENCE;
+    let mut last = None;
+    while Instant::now() < end {
+        if let Some(s) = d.exited() {
+            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
+        }
+        if let Ok(st) = query_status(control) {
+            if done(&st) {
+                return st;
+            }
+            last = Some(st);
+        }
+        sleep(Duration::from_millis(100));
+    }
+    panic!("{what}: not within {PATIENCE:?}: {last:#?}\n{}", d.stderr());
+}
+
+fn active_on(st: &DaemonStatus, addr: Ipv4Addr) -> bool {
+    st.interfaces.iter().any(|i| {
+        i.address == addr
+            && !i.names.is_empty()
+            && i.names.iter().all(|n| n.state == NameStatusState::Active)
+    })
+}
+
+/// The value of a `/proc/PID/status` field.
+fn field(status: &str, key: &str) -> String {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .unwrap_or_else(|| panic!("no {key} in {status}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
+    let Some(ns) = Netns::create("privdrop") else {
+        return;
+    };
+    let Some(client) = Netns::create("privdrop-client") else {
+        return;
+    };
+    let nobody = nbtd::sys::user_by_name("nobody")
+        .unwrap()
+        .expect("a user nobody");
+    // nbt0 faces the client's namespace; nbt1 gets an address once nbtd runs.
+    ns.ip(&[
+        "link", "add", "nbt0", "type", "veth", "peer", "name", "peer0",
+    ]);
+    ns.ip(&["link", "set", "peer0", "netns", &client.0]);
+    ns.ip(&["addr", "add", "10.78.0.1/24", "dev", "nbt0"]);
+    ns.ip(&["link", "set", "nbt0", "up"]);
+    client.ip(&["addr", "add", "10.78.0.2/24", "dev", "peer0"]);
+    client.ip(&["link", "set", "peer0", "up"]);
+    ns.ip(&[
+        "link", "add", "nbt1", "type", "veth", "peer", "name", "nbt1p",
+    ]);
+    ns.ip(&["link", "set", "nbt1", "up"]);
+    ns.ip(&["link", "set", "nbt1p", "up"]);
+
+    let dir = TmpDir(std::env::temp_dir().join(format!("nbtd-privdrop-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // nbtd creates both directories, and so gives them to the user.
+    let state = dir.0.join("state");
+    let control = dir.0.join("run").join("control.sock");
+    let config = dir.0.join("nbtd.toml");
+    std::fs::write(
+        &config,
+        "user = \"nobody\"\n[interfaces]\nrescan_interval_secs = 1\n",
+    )
+    .unwrap();
+    let mut cmd = ns.command(nbtd_harness::NBTD);
+    cmd.args(["--config", config.to_str().unwrap()])
+        .args(["--interfaces", "nbt*", "--netbios-name", "PRIVTEST"])
+        .args(["--state-dir", state.to_str().unwrap()])
+        .args(["--control-socket", control.to_str().unwrap()])
+        .args(["--log-level", "info"]);
+    // Below this port binding needs the capability: what the address added later proves.
+    let out = ns
+        .command("sysctl")
+        .args(["-n", "net.ipv4.ip_unprivileged_port_start"])
+        .output()
+        .unwrap();
+    let start: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert!(
+        start > 139,
+        "ports 137 to 139 need CAP_NET_BIND_SERVICE here"
+    );
+    let mut d = Daemon::spawn_dropping_privileges(cmd);
+    let first = Ipv4Addr::new(10, 78, 0, 1);
+    wait_for(&mut d, &control, "names active on nbt0", |s| {
+        active_on(s, first)
+    });
+
+    let status = std::fs::read_to_string(format!("/proc/{}/status", d.pid())).unwrap();
+    let ids = |key| {
+        field(&status, key)
+            .split_whitespace()
+            .map(|v| v.parse::<u32>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids("Uid"), [nobody.uid; 4], "{status}");
+    assert_eq!(ids("Gid"), [nobody.gid; 4], "{status}");
+    assert_eq!(field(&status, "Groups"), "", "{status}");
+    assert_eq!(field(&status, "CapEff"), NET_BIND_SERVICE_MASK, "{status}");
+    assert_eq!(field(&status, "CapPrm"), NET_BIND_SERVICE_MASK, "{status}");
+    assert_eq!(field(&status, "CapBnd"), NET_BIND_SERVICE_MASK, "{status}");
+    assert_eq!(field(&status, "CapInh"), "0000000000000000", "{status}");
+    assert_eq!(field(&status, "NoNewPrivs"), "1", "{status}");
+    for path in [&state, &control, &control.parent().unwrap().to_owned()] {
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid()),
+            (nobody.uid, nobody.gid),
+            "{path:?}"
+        );
+    }
+
+    // It still answers, on UDP 137, from the client's namespace.
+    let out = client
+        .command(env!("CARGO_BIN_EXE_nbt"))
+        .args(["lookup", "PRIVTEST", "--server", "10.78.0.1", "--json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("10.78.0.1"), "{text}");
+
+    // An address that appears later gets its ports 137, 138 and 139 all the same.
+    ns.ip(&["addr", "add", "10.78.1.1/24", "dev", "nbt1"]);
+    let second = Ipv4Addr::new(10, 78, 1, 1);
+    let st = wait_for(&mut d, &control, "the new address served", |s| {
+        active_on(s, second) && s.session.is_some_and(|x| x.serving == 2)
+    });
+    assert_eq!(st.interfaces.len(), 2, "{st:#?}");
+
+    d.signal("TERM");
+    let exit = d.wait(PATIENCE);
+    let log = d.stderr();
+    assert_eq!(exit.code(), Some(0), "{log}");
+    assert!(
+        log.contains("now running as nobody") && log.contains("with only CAP_NET_BIND_SERVICE"),
+        "{log}"
+    );
+    assert!(log.contains("saved the browse list"), "{log}");
+    assert!(!log.contains("cannot"), "no failure: {log}");
+    let saved = std::fs::metadata(state.join("browse.json")).expect("the state is saved");
+    assert_eq!(saved.uid(), nobody.uid);
+}
+
+#[test]
+fn an_unknown_user_is_named_with_the_key() {
+    let Some(ns) = Netns::create("privdrop-unknown") else {
+        return;
+    };
+    let dir = TmpDir(std::env::temp_dir().join(format!("nbtd-privunknown-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let mut cmd = ns.command(nbtd_harness::NBTD);
+    cmd.args(["--interfaces", "lo", "--user", "no-such-user-nbtd"])
+        .args(["--state-dir", dir.0.join("state").to_str().unwrap()])
+        .args(["--control-socket", dir.0.join("c.sock").to_str().unwrap()]);
+    let mut d = Daemon::spawn_dropping_privileges(cmd);
+    let exit = d.wait(PATIENCE);
+    let log = d.stderr();
+    assert_eq!(exit.code(), Some(1), "a configuration error: {log}");
+    assert!(
+        log.contains("user = \"no-such-user-nbtd\": there is no such user"),
+        "{log}"
+    );
+    assert!(log.contains("drop_privileges = false"), "{log}");
+    assert!(
+        !dir.0.join("state").exists(),
+        "it stops before touching anything"
+    );
+}
