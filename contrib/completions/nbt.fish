@@ -34,7 +34,7 @@ complete -c nbt -n "__fish_nbt_needs_command" -f -a "status" -d 'Ask one host fo
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "scan" -d 'Ask every address of a range for its node status'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "shares" -d 'List a host\'s shares over SMB1 on TCP 139 (like smbclient -L HOST -N)'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "view" -d 'List a workgroup\'s machines, or the workgroups with their masters (like net view)'
-complete -c nbt -n "__fish_nbt_needs_command" -f -a "daemon" -d 'Show the local nbtd\'s state: its names on each interface, its browser roles, counters'
+complete -c nbt -n "__fish_nbt_needs_command" -f -a "daemon" -d 'Show the local nbtd\'s state: the role, names and election history on each interface, the browse-list sizes, and counters (with the input it dropped)'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l server -d 'Ask this server by unicast instead of broadcasting' -r
@@ -91,5 +91,5 @@ complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcom
 complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "scan" -d 'Ask every address of a range for its node status'
 complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "shares" -d 'List a host\'s shares over SMB1 on TCP 139 (like smbclient -L HOST -N)'
 complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "view" -d 'List a workgroup\'s machines, or the workgroups with their masters (like net view)'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "daemon" -d 'Show the local nbtd\'s state: its names on each interface, its browser roles, counters'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "daemon" -d 'Show the local nbtd\'s state: the role, names and election history on each interface, the browse-list sizes, and counters (with the input it dropped)'
 complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

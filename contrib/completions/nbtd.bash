@@ -23,7 +23,7 @@ _nbtd() {
 
     case "${cmd}" in
         nbtd)
-            opts="-c -h -V --config --check-config --netbios-name --workgroup --interfaces --state-dir --control-socket --name-port --datagram-port --session-port --log-level --os-level --preferred-master --no-local-master --comment --help --version"
+            opts="-c -h -V --config --check-config --netbios-name --workgroup --interfaces --state-dir --control-socket --name-port --datagram-port --session-port --log-level --os-level --preferred-master --no-local-master --comment --user --no-drop-privileges --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,10 @@ _nbtd() {
                     return 0
                     ;;
                 --comment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
