@@ -8,6 +8,7 @@
 // Doc comments here are the command's help text: `NAME<XX>` is meant for people, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod bench;
 mod cidr;
 mod common;
 mod exchange;
@@ -69,6 +70,9 @@ enum Command {
     View(ViewArgs),
     /// Show the local nbtd's state: names per interface and their state, and counters.
     Daemon(DaemonArgs),
+    /// Benchmark tools (contrib/bench/run.sh): load generator, reference responder.
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +272,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             }
             Ok(Found::Yes)
         }
+        Command::Bench(a) => bench::run(a, global.port).await,
         Command::Scan(a) => {
             scan::run(
                 scan::Request {

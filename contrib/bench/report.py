@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Turns the results of contrib/bench/run.sh (JSON lines) into BENCHMARKS.md on stdout.
+
+Usage: report.py RESULTS.jsonl COMMAND COMMIT
+"""
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = f", {kb / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{os.cpu_count()} CPUs ({model}){mem}, Linux {platform.release()}"
+
+
+def fmt(n):
+    return f"{n:,.0f}"
+
+
+def main():
+    path, command, commit = sys.argv[1], sys.argv[2], sys.argv[3]
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    by = lambda section: [r for r in rows if r["section"] == section]
+    meta = {r["key"]: r["value"] for r in by("meta")}
+    out = []
+    p = out.append
+    p("# Benchmarks")
+    p("")
+    p("nbtd against Samba's nmbd and a bare responder (one blocking `recv_from`, a fixed answer,")
+    p("one `send_to`: the most any server can do with one socket call each way), on one machine,")
+    p("in one run, with one load generator (`nbt bench load`). Each server and the generator run")
+    p("in their own network namespace on one bridge. Produced by `contrib/bench/run.sh`.")
+    p("")
+    p(f"- Command: `{command}` (commit `{commit}`, {time.strftime('%Y-%m-%d', time.gmtime())})")
+    p(f"- Machine: {machine()}")
+    if "loadavg_start" in meta:
+        p(f"- Load average at the start and the end: {meta['loadavg_start']} / {meta.get('loadavg_end', '?')}")
+    if meta.get("shared"):
+        p(f"- {meta['shared']}")
+    p(f"- Samba: {meta.get('samba', '?')}")
+    p("")
+
+    load = by("load")
+    results = {}
+    for r in load:
+        res = r["result"]
+        results.setdefault((res["kind"], res["window"], r["server"]), []).append(res)
+
+    def median_run(runs):
+        runs = sorted(runs, key=lambda x: x["per_second"])
+        return runs[len(runs) // 2]
+
+    verdicts = []
+    for kind, title in (("query", "Unicast name queries"), ("status", "Node status queries")):
+        p(f"## {title}")
+        p("")
+        p("Median of the runs (by answered/s); latency from send to answer. CPU is the server's, in % of one core.")
+        p("")
+        p("| window | server | answered/s | p50 µs | p99 µs | lost | server CPU |")
+        p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        for window in (1, 16, 64):
+            for server in ("responder", "nbtd", "nmbd"):
+                runs = results.get((kind, window, server))
+                if not runs:
+                    continue
+                m = median_run(runs)
+                cpu = m.get("server_cpu_percent")
+                p(f"| {window} | {server} | {fmt(m['per_second'])} | {m['p50_us']} | {m['p99_us']} | "
+                  f"{m['lost']} | {'' if cpu is None else f'{cpu:.0f}%'} |")
+        p("")
+        for window in (1, 16, 64):
+            get = lambda s: results.get((kind, window, s)) and median_run(results[(kind, window, s)])
+            n, s, b = get("nbtd"), get("nmbd"), get("responder")
+            if not (n and s and b):
+                continue
+            vs_nmbd = n["per_second"] / max(s["per_second"], 1)
+            vs_bare = n["per_second"] / max(b["per_second"], 1)
+            verdicts.append((f"{title}, window {window}: nbtd ≥ 3× nmbd", vs_nmbd >= 3,
+                             f"{vs_nmbd:.2f}× ({fmt(n['per_second'])} vs {fmt(s['per_second'])}/s)"))
+            verdicts.append((f"{title}, window {window}: nbtd ≥ 0.85× the bare responder", vs_bare >= 0.85,
+                             f"{vs_bare:.2f}× ({fmt(n['per_second'])} vs {fmt(b['per_second'])}/s)"))
+            verdicts.append((f"{title}, window {window}: nbtd's p99 below nmbd's", n["p99_us"] < s["p99_us"],
+                             f"{n['p99_us']} µs vs {s['p99_us']} µs"))
+
+    p("## Browse list of 10,000 servers")
+    p("")
+    p("Resident memory (VmRSS) before and after 10,000 HostAnnouncements from one generator host.")
+    p("")
+    p("| server | entries added | RSS before | RSS after | bytes per entry |")
+    p("| --- | ---: | ---: | ---: | ---: |")
+    for r in by("browse_rss"):
+        per = (r["rss_kb_after"] - r["rss_kb_before"]) * 1024 / max(r["entries"], 1)
+        p(f"| {r['server']} | {fmt(r['entries'])} | {fmt(r['rss_kb_before'])} KiB | "
+          f"{fmt(r['rss_kb_after'])} KiB | {fmt(per)} |")
+        if r["server"] == "nbtd":
+            verdicts.append(("Browse list: at most 200 bytes per entry (RSS)", per <= 200, f"{per:.0f} B"))
+    exact = by("entry_size")
+    if exact:
+        e = exact[0]
+        p("")
+        p(f"Exactly, by the entry's type: {e['bytes']} bytes per entry ({e['detail']}).")
+    p("")
+    lists = [r["result"] for r in by("browse_list")]
+    if lists:
+        secs = statistics.median(x["seconds"] for x in lists)
+        p(f"Listing them over SMB1 (NetServerEnum2, continued with NetServerEnum3) from nbtd:"
+          f" {lists[0]['servers']:,} servers in {lists[0]['rounds']} RAP calls, median"
+          f" {secs * 1000:.0f} ms of {len(lists)} runs (connection and logon included).")
+        p("")
+
+    p("## Idle")
+    p("")
+    p("CPU time and wake-ups (context switches, all threads) while nothing is sent to the server,")
+    p("from a few seconds after start. Both servers are the master browser of their workgroup,")
+    p("so their announcement and election timers belong to the protocol.")
+    p("")
+    p("| server | seconds | CPU time | wake-ups | wake-ups per minute |")
+    p("| --- | ---: | ---: | ---: | ---: |")
+    for r in by("idle"):
+        per_min = r["switches"] * 60 / r["seconds"]
+        p(f"| {r['server']} | {r['seconds']} | {r['cpu_ticks'] * 10} ms | {r['switches']} | {per_min:.1f} |")
+    p("")
+
+    p("## Elections")
+    p("")
+    p("Three hosts of one workgroup started at once; the time until exactly one says it is the")
+    p("master (nbtd: `nbt daemon --json`; nmbd: until a broadcast query for WORKGROUP<1d> is answered).")
+    p("")
+    p("| server | seconds to a master |")
+    p("| --- | --- |")
+    for server in ("nbtd", "nmbd"):
+        s = [r["seconds"] for r in by("election") if r["server"] == server]
+        if s:
+            text = ", ".join("none" if x is None else f"{x:.1f}" for x in s)
+            p(f"| {server} | {text} |")
+    p("")
+
+    p("## Targets")
+    p("")
+    p("| target | held | measured |")
+    p("| --- | --- | --- |")
+    for name, ok, measured in verdicts:
+        p(f"| {name} | {'yes' if ok else '**no**'} | {measured} |")
+    p("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
