@@ -1,7 +1,8 @@
 //! The nbtd driver: sockets, interfaces, configuration, persistence and the command lines,
 //! on top of the I/O-free [`nbt_protocol`] crate.
 
-#![forbid(unsafe_code)]
+// One module, src/daemon/netlink.rs, binds a netlink socket, which socket2 cannot do safely.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub use nbt_protocol as protocol;

@@ -128,7 +128,7 @@ smb_conf() { # smb_conf DIR NAME WORKGROUP [extra lines]
   } >"$dir/smb.conf"
 }
 start_nmbd() { # start_nmbd NS DIR: nmbd in the foreground, in the background of this script
-  in_ns "$1" nmbd --foreground --no-process-group -s "$2/smb.conf" -l "$2/log" \
+  ip netns exec "$1" nmbd --foreground --no-process-group -s "$2/smb.conf" -l "$2/log" \
     >"$2/nmbd.out" 2>&1 &
   echo $!
 }
@@ -140,7 +140,7 @@ start_nbtd() { # start_nbtd NS NAME WORKGROUP DIR [extra args]
 max_servers_per_workgroup = 20000
 max_servers_total = 40000
 EOF
-  in_ns "$ns" "$BIN/nbtd" --config "$dir/nbtd.toml" --interfaces lan0 --netbios-name "$name" \
+  ip netns exec "$ns" "$BIN/nbtd" --config "$dir/nbtd.toml" --interfaces lan0 --netbios-name "$name" \
     --workgroup "$wg" --state-dir "$dir/state" --control-socket "$dir/control.sock" \
     --log-level warn "$@" >"$dir/nbtd.out" 2>&1 &
   echo $!
@@ -164,7 +164,7 @@ host nbtbench-br nbtbench-resp "$RESP_IP/24" "$NET.255"
 smb_conf "$WORK/nmbd" NMBDHOST NMBDWG "os level = 65" "preferred master = yes" "local master = yes"
 NMBD_PID=$(start_nmbd nbtbench-nmbd "$WORK/nmbd")
 NBTD_PID=$(start_nbtd nbtbench-nbtd NBTDHOST NBTDWG "$WORK/nbtd" --os-level 65)
-in_ns nbtbench-resp "$BIN/nbt" bench responder "$RESP_IP" RESPHOST >"$WORK/resp.out" 2>&1 &
+ip netns exec nbtbench-resp "$BIN/nbt" bench responder "$RESP_IP" RESPHOST >"$WORK/resp.out" 2>&1 &
 RESP_PID=$!
 STARTED=$(date +%s)
 wait_until 30 in_ns nbtbench-gen nmblookup -U "$NMBD_IP" NMBDHOST ||
@@ -183,20 +183,6 @@ meta loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta samba "$(nmbd --version 2>/dev/null | head -1)"
 if [ "${PAUSE_FUZZERS:-0}" != 1 ] || [ "$(nproc)" -le 2 ]; then
   meta shared "Taken on a shared machine (other builds and background jobs may run): compare servers within one run."
-fi
-
-# --- idle ------------------------------------------------------------------------------------
-if want idle; then
-say "idle: ${IDLE_SECS} s with no traffic"
-sleep 5
-i0=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
-sleep "$IDLE_SECS"
-i1=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
-for t in 0 1; do
-  server=$([ $t = 0 ] && echo nbtd || echo nmbd)
-  echo "{\"section\":\"idle\",\"server\":\"$server\",\"seconds\":$IDLE_SECS,\"cpu_ticks\":$(( i1[2*t] - i0[2*t] )),\"switches\":$(( i1[2*t+1] - i0[2*t+1] ))}" >>"$RESULTS"
-done
-
 fi
 
 # --- load ------------------------------------------------------------------------------------
@@ -218,6 +204,21 @@ want load && for rep in $(seq 1 "$REPEAT"); do
     done
   done
 done
+
+# --- idle ------------------------------------------------------------------------------------
+if want idle; then
+say "idle: ${IDLE_SECS} s with no traffic, nbtd settled as the master"
+wait_until 90 is_master "$WORK/nbtd/control.sock" || die "nbtd did not become master in 90 s"
+sleep 10
+i0=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
+sleep "$IDLE_SECS"
+i1=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
+for t in 0 1; do
+  server=$([ $t = 0 ] && echo nbtd || echo nmbd)
+  echo "{\"section\":\"idle\",\"server\":\"$server\",\"seconds\":$IDLE_SECS,\"cpu_ticks\":$(( i1[2*t] - i0[2*t] )),\"switches\":$(( i1[2*t+1] - i0[2*t+1] ))}" >>"$RESULTS"
+done
+
+fi
 
 # --- browse list -----------------------------------------------------------------------------
 if want browse; then

@@ -152,17 +152,7 @@ fn request(scoped: bool) -> impl Strategy<Value = Vec<u8>> {
         prop::bool::weighted(0.1),
     )
         .prop_map(
-            move |(
-                (name, sfx),
-                status,
-                trn,
-                b2,
-                b3,
-                mutation,
-                trailing,
-                other_scope,
-                cut,
-            )| {
+            move |((name, sfx), status, trn, b2, b3, mutation, trailing, other_scope, cut)| {
                 let n = if name == "*" {
                     NetbiosName::WILDCARD
                 } else {
@@ -222,7 +212,11 @@ fn check(e: &mut NameEngine, now: Instant, id: u32, src: SocketAddrV4, bytes: &[
     let Some((kind, len)) = fast else {
         return false;
     };
-    assert_eq!(d, Disposition::Handled, "the engine did not answer {bytes:02x?}");
+    assert_eq!(
+        d,
+        Disposition::Handled,
+        "the engine did not answer {bytes:02x?}"
+    );
     assert_eq!(sent.len(), 1, "the engine sent {sent:?}");
     assert_eq!(sent[0].dst, src);
     assert_eq!(sent[0].iface, IfaceId(id));
@@ -291,12 +285,10 @@ fn plain_requests_for_active_names_are_answered_and_tables_follow_the_state() {
     let status = NameServicePacket::node_status_request(0x4321, alpha)
         .to_vec()
         .unwrap();
-    let wildcard = NameServicePacket::node_status_request(
-        9,
-        ScopedName::unscoped(NetbiosName::WILDCARD),
-    )
-    .to_vec()
-    .unwrap();
+    let wildcard =
+        NameServicePacket::node_status_request(9, ScopedName::unscoped(NetbiosName::WILDCARD))
+            .to_vec()
+            .unwrap();
     // Still registering: nothing for the names, node status for `*` only.
     let g0 = e.answers_generation();
     assert!(!check(&mut e, now, 1, src, &query));

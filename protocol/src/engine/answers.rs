@@ -77,7 +77,11 @@ impl AnswerTable {
 
     /// The longest answer in the table: a buffer this long holds any of them.
     pub fn max_answer_len(&self) -> usize {
-        self.entries.iter().map(|e| e.answer.len()).max().unwrap_or(0)
+        self.entries
+            .iter()
+            .map(|e| e.answer.len())
+            .max()
+            .unwrap_or(0)
     }
 
     /// Writes the answer to `request` from `src` into `out` and returns what it answers and its

@@ -841,19 +841,22 @@ impl NameEngine {
             scope: self.config.scope.clone(),
         };
         let question = |p: NameServicePacket| p.to_vec().ok().map(|b| b[HEADER_LEN..].to_vec());
-        let mut push = |request: NameServicePacket, answer: NameServicePacket, kind, unicast_only| {
-            if let (Some(question), Ok(answer)) = (question(request), answer.to_vec()) {
-                entries.push(Precomputed {
-                    question,
-                    unicast_only,
-                    answer,
-                    kind,
-                });
-            }
-        };
+        let mut push =
+            |request: NameServicePacket, answer: NameServicePacket, kind, unicast_only| {
+                if let (Some(question), Ok(answer)) = (question(request), answer.to_vec()) {
+                    entries.push(Precomputed {
+                        question,
+                        unicast_only,
+                        answer,
+                        kind,
+                    });
+                }
+            };
         for (i, e) in iface.entries.iter().enumerate() {
             // The engine answers with the first active entry of a name.
-            let first = iface.active(&e.name).is_some_and(|a| std::ptr::eq(a, &iface.entries[i]));
+            let first = iface
+                .active(&e.name)
+                .is_some_and(|a| std::ptr::eq(a, &iface.entries[i]));
             if e.state != NameState::Active || !first {
                 continue;
             }

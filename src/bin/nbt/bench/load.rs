@@ -234,13 +234,15 @@ pub fn run(req: &LoadRequest) -> anyhow::Result<LoadReport> {
                 }
             };
             template[..2].copy_from_slice(&id.to_be_bytes());
+            // Timed from before the send: over veth the answer may be back when it returns.
+            let at = Instant::now();
             match socket.send_to(&template, req.target) {
                 Ok(_) => {}
                 // A full socket buffer: try again after reading answers.
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e).context(format!("cannot send to {}", req.target)),
             }
-            in_flight[usize::from(id)] = Some(Instant::now());
+            in_flight[usize::from(id)] = Some(at);
             flying.push(id);
             sent += 1;
             total_sent += 1;
@@ -301,11 +303,7 @@ pub fn run(req: &LoadRequest) -> anyhow::Result<LoadReport> {
         },
         p50_us: hist.quantile(0.50),
         p99_us: hist.quantile(0.99),
-        server_cpu_percent: cpu_percent(
-            server_before,
-            req.server_pid.and_then(cpu_ticks),
-            wall,
-        ),
+        server_cpu_percent: cpu_percent(server_before, req.server_pid.and_then(cpu_ticks), wall),
         generator_cpu_percent: cpu_percent(self_before, cpu_ticks(std::process::id()), wall),
     })
 }

@@ -131,7 +131,11 @@ pub async fn run(args: BenchArgs, port: u16) -> anyhow::Result<Found> {
             };
             let report = tokio::task::spawn_blocking(move || load::run(&req)).await??;
             println!("{}", serde_json::to_string(&report)?);
-            Ok(if report.answered > 0 { Found::Yes } else { Found::No })
+            Ok(if report.answered > 0 {
+                Found::Yes
+            } else {
+                Found::No
+            })
         }
         Tool::Responder(a) => {
             let (n, wg) = (name(&a.name)?, name(&a.workgroup)?);

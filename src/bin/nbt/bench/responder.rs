@@ -18,7 +18,11 @@ const QTYPE_AT: usize = 12 + 34;
 
 /// The two fixed answers for `name` at `addr`: a name query answer and a node status answer
 /// with the five names a host registers (as nbtd and nmbd answer).
-fn answers(name: NetbiosName, workgroup: NetbiosName, addr: Ipv4Addr) -> anyhow::Result<[Vec<u8>; 2]> {
+fn answers(
+    name: NetbiosName,
+    workgroup: NetbiosName,
+    addr: Ipv4Addr,
+) -> anyhow::Result<[Vec<u8>; 2]> {
     let q = ScopedName::unscoped(name);
     let query = NameServicePacket::positive_query_response(
         0,
@@ -50,7 +54,9 @@ fn answers(name: NetbiosName, workgroup: NetbiosName, addr: Ipv4Addr) -> anyhow:
     );
     Ok([
         query.to_vec().context("cannot build the query answer")?,
-        status.to_vec().context("cannot build the node status answer")?,
+        status
+            .to_vec()
+            .context("cannot build the node status answer")?,
     ])
 }
 

@@ -1,0 +1,199 @@
+//! The fast path of the name service: one thread per unicast name-service socket answers plain
+//! name queries and node status requests for our names from the engine's precomputed answers
+//! ([`AnswerTable`]), with one blocking receive and one send per request, like the simplest
+//! responder, and hands everything else to the main loop's name-service queue.
+//!
+//! The main loop republishes the tables whenever the engine's state behind them changes
+//! ([`NameEngine::answers_generation`](crate::protocol::engine::names::NameEngine::answers_generation)),
+//! and adds what the thread answered to the engine's counters. The socket is in blocking mode;
+//! the main loop sends on it with `MSG_DONTWAIT`.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr, SocketAddrV4, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use super::ifaces::{Inbound, Shared, Via};
+use crate::protocol::engine::answers::{AnswerTable, FastAnswer};
+use crate::protocol::engine::{IfaceId, Service};
+
+/// The largest datagram read (as for the other sockets).
+const RECV_BUFFER_LEN: usize = 4096;
+/// Pause after a failed receive, so that a persistent error cannot spin.
+const RECV_ERROR_PAUSE: Duration = Duration::from_millis(50);
+
+/// The answers the main loop publishes for one interface address.
+#[derive(Debug)]
+pub(crate) struct Published {
+    /// The engine's generation the table was built at; `u64::MAX` before the first.
+    generation: AtomicU64,
+    table: Mutex<Arc<AnswerTable>>,
+}
+
+impl Published {
+    fn new() -> Self {
+        Published {
+            generation: AtomicU64::new(u64::MAX),
+            table: Mutex::new(Arc::new(AnswerTable::empty())),
+        }
+    }
+
+    /// Replaces the table, built at the engine's `generation`.
+    pub fn publish(&self, table: AnswerTable, generation: u64) {
+        *self.table.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(table);
+        self.generation.store(generation, Ordering::Release);
+    }
+
+    /// The generation of the table in force.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn current(&self) -> (u64, Arc<AnswerTable>) {
+        let g = self.generation();
+        let t = self
+            .table
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        (g, t)
+    }
+}
+
+/// A running fast-path thread.
+#[derive(Debug)]
+pub(crate) struct FastPath {
+    socket: Arc<UdpSocket>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    /// What it answers from.
+    pub published: Arc<Published>,
+}
+
+impl FastPath {
+    /// Starts answering on `socket` (the unicast name-service socket of interface `id`, in
+    /// blocking mode) and forwarding the rest to `tx`.
+    pub fn start(
+        id: IfaceId,
+        socket: Arc<UdpSocket>,
+        tx: mpsc::Sender<Inbound>,
+        shared: Arc<Shared>,
+    ) -> io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let published = Arc::new(Published::new());
+        let worker = Worker {
+            id,
+            socket: socket.clone(),
+            stop: stop.clone(),
+            published: published.clone(),
+            tx,
+            shared,
+        };
+        let thread = std::thread::Builder::new()
+            .name(format!("nbtd-fast-{}", id.0))
+            .spawn(move || worker.run())?;
+        Ok(FastPath {
+            socket,
+            stop,
+            thread: Some(thread),
+            published,
+        })
+    }
+}
+
+impl Drop for FastPath {
+    /// Stops the thread: a shutdown of the socket's receiving side wakes its blocked receive.
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        // Linux wakes the receiver even on an unconnected UDP socket (and says ENOTCONN).
+        let _ = socket2::SockRef::from(&*self.socket).shutdown(Shutdown::Read);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    id: IfaceId,
+    socket: Arc<UdpSocket>,
+    stop: Arc<AtomicBool>,
+    published: Arc<Published>,
+    tx: mpsc::Sender<Inbound>,
+    shared: Arc<Shared>,
+}
+
+impl Worker {
+    fn run(self) {
+        let mut buf = vec![0u8; RECV_BUFFER_LEN];
+        let mut out = vec![0u8; RECV_BUFFER_LEN];
+        let (mut generation, mut table) = self.published.current();
+        loop {
+            let r = self.socket.recv_from(&mut buf);
+            if self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            let (n, src) = match r {
+                Ok((n, SocketAddr::V4(src))) => (n, src),
+                // An IPv4 socket receives from IPv4 peers only.
+                Ok((_, SocketAddr::V6(_))) => continue,
+                Err(e) => {
+                    self.shared.receive_errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(error = %e, iface = self.id.0, "receive failed");
+                    std::thread::sleep(RECV_ERROR_PAUSE);
+                    continue;
+                }
+            };
+            if self.published.generation() != generation {
+                (generation, table) = self.published.current();
+            }
+            match table.answer_into(src, &buf[..n], &mut out) {
+                Some((kind, len)) => self.send(kind, &out[..len], src),
+                None => {
+                    if !self.forward(src, &buf[..n]) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    fn send(&self, kind: FastAnswer, answer: &[u8], dst: SocketAddrV4) {
+        match self.socket.send_to(answer, dst) {
+            Ok(_) => {
+                let c = match kind {
+                    FastAnswer::Query => &self.shared.fast_queries,
+                    FastAnswer::NodeStatus => &self.shared.fast_statuses,
+                };
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.shared.fast_send_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(error = %e, %dst, "send failed");
+            }
+        }
+    }
+
+    /// Hands a datagram to the main loop; false once the main loop is gone.
+    fn forward(&self, src: SocketAddrV4, data: &[u8]) -> bool {
+        let msg = Inbound {
+            service: Service::Name,
+            via: Via::Unicast(self.id),
+            src,
+            data: data.to_vec(),
+        };
+        match self.tx.try_send(msg) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.shared
+                    .dropped_queue_full
+                    .fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+}
