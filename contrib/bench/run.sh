@@ -8,7 +8,7 @@
 #   REPEAT=3        runs of each load point (the median is reported)
 #   DURATION=4s     measured time of each load point (after a 1 s warm-up)
 #   IDLE_SECS=60    length of the idle measurement
-#   OUT=BENCHMARKS.md
+#   OUT=BENCHMARKS.md  the report; RAW=contrib/bench/results.jsonl  the measurements behind it
 #   SECTIONS="idle load browse elections"   the parts to run
 #   SKIP_BUILD=1    use the binaries already built in ${CARGO_TARGET_DIR:-target}/release
 #   PAUSE_FUZZERS=1 SIGSTOP processes whose command line holds "corpus/" while measuring, and
@@ -30,6 +30,7 @@ want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 WORK=$(mktemp -d /tmp/nbtbench.XXXXXX)
 RESULTS=$WORK/results.jsonl
+RAW=${RAW:-$HERE/results.jsonl}
 NET=198.18.2
 ENET=198.18.3
 GEN_IP=$NET.10
@@ -222,15 +223,26 @@ fi
 
 # --- browse list -----------------------------------------------------------------------------
 if want browse; then
-say "browse list: waiting for nbtd to be the master of NBTDWG"
+say "browse list: the exact size of an entry (protocol/tests/browse_memory.rs)"
+exact=$(cd "$ROOT" && cargo test -q --release -p nbt-protocol --test browse_memory -- --nocapture 2>/dev/null |
+  sed -n 's/^browse list: \([0-9]*\) bytes per server (ascending names), \([0-9]*\) (scattered)$/\1 \2/p')
+if [ -n "$exact" ]; then
+  set -- $exact
+  echo "{\"section\":\"entry_size\",\"ascending\":$1,\"scattered\":$2}" >>"$RESULTS"
+fi
+say "browse list: waiting for nbtd and nmbd to be the masters of their workgroups"
 wait_until 90 is_master "$WORK/nbtd/control.sock" || die "nbtd did not become master in 90 s"
+wait_until 180 in_ns nbtbench-gen nmblookup -s "$WORK/nmbd/smb.conf" -B "$NET.255" 'NMBDWG#1d' ||
+  die "nmbd did not become master of NMBDWG in 180 s"
 before_entries=$(nbtd_servers "$WORK/nbtd/control.sock")
 sleep 1
 nbtd_rss0=$(rss_kb "$NBTD_PID")
 nmbd_rss0=$(rss_kb "$NMBD_PID")
 say "browse list: announcing 10,000 servers to nbtd and to nmbd"
 in_ns nbtbench-gen "$BIN/nbt" bench announce "$GEN_IP" "$NBTD_IP" NBTDWG --count 10000 --prefix NB --rate 4000
-in_ns nbtbench-gen "$BIN/nbt" bench announce "$GEN_IP" "$NMBD_IP" NMBDWG --count 10000 --prefix NM --rate 4000
+# To the broadcast address, as Samba announces: nmbd takes HostAnnouncements from its
+# broadcast socket.
+in_ns nbtbench-gen "$BIN/nbt" bench announce "$GEN_IP" "$NET.255" NMBDWG --count 10000 --prefix NM --rate 4000
 has_all() { [ "$(nbtd_servers "$WORK/nbtd/control.sock")" -ge $(( before_entries + 10000 )) ]; }
 wait_until 30 has_all || say "nbtd lists only $(nbtd_servers "$WORK/nbtd/control.sock") servers"
 sleep 2
@@ -291,5 +303,6 @@ meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$PAUSED" = 1 ]; then pkill -CONT -f corpus/ || true; PAUSED=0; fi
 COMMAND="sudo contrib/bench/run.sh"
 [ "$REPEAT" != 3 ] && COMMAND="REPEAT=$REPEAT $COMMAND"
+cp "$RESULTS" "$RAW"
 python3 "$HERE/report.py" "$RESULTS" "$COMMAND" "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" >"$OUT"
 say "wrote $OUT"

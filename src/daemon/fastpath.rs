@@ -197,3 +197,100 @@ impl Worker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::protocol::NetbiosName;
+    use crate::protocol::engine::names::{NameConfig, NameEngine};
+    use crate::protocol::engine::{IfaceAddr, Rng};
+    use crate::protocol::name::ScopedName;
+    use crate::protocol::wire::Emit;
+    use crate::protocol::wire::ns::NameServicePacket;
+
+    /// A name engine on 127.0.0.1/8 whose names are registered.
+    fn engine() -> NameEngine {
+        let mut e = NameEngine::new(
+            NameConfig::new(
+                NetbiosName::new("ALPHA", 0).unwrap(),
+                NetbiosName::new("LABWG", 0).unwrap(),
+            ),
+            Rng::new(3),
+        );
+        let mut now = Instant::now();
+        e.add_interface(
+            now,
+            IfaceAddr {
+                id: IfaceId(1),
+                addr: Ipv4Addr::LOCALHOST,
+                netmask: Ipv4Addr::new(255, 0, 0, 0),
+                broadcast: Ipv4Addr::new(127, 255, 255, 255),
+                mac: [2, 0, 0, 0, 0, 1],
+            },
+        );
+        for _ in 0..4 {
+            now += Duration::from_millis(250);
+            e.handle_timeout(now);
+        }
+        e
+    }
+
+    /// Answers what the table holds with the engine's exact bytes, forwards the rest, and
+    /// stops when dropped although its thread is blocked in a receive.
+    #[test]
+    fn answers_from_the_table_forwards_the_rest_and_stops_when_dropped() {
+        let e = engine();
+        let server = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+        let (tx, mut rx) = mpsc::channel(8);
+        let shared = Arc::new(Shared::default());
+        let fast = FastPath::start(IfaceId(1), server.clone(), tx, shared.clone()).unwrap();
+        fast.published
+            .publish(e.answer_table(IfaceId(1)).unwrap(), e.answers_generation());
+
+        // The client is another loopback address: packets from our own address are ignored.
+        let client = UdpSocket::bind("127.0.0.2:0").unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let to = server.local_addr().unwrap();
+        let q = ScopedName::unscoped(NetbiosName::new("ALPHA", 0x20).unwrap());
+        let query = NameServicePacket::name_query(0xbeef, q.clone(), false);
+        client.send_to(&query.to_vec().unwrap(), to).unwrap();
+        let mut buf = [0u8; 1024];
+        let (n, _) = client.recv_from(&mut buf).unwrap();
+        let mut table_out = [0u8; 1024];
+        let src = match client.local_addr().unwrap() {
+            SocketAddr::V4(a) => a,
+            SocketAddr::V6(_) => unreachable!("bound to IPv4"),
+        };
+        let (kind, len) = e
+            .answer_table(IfaceId(1))
+            .unwrap()
+            .answer_into(src, &query.to_vec().unwrap(), &mut table_out)
+            .unwrap();
+        assert_eq!(kind, FastAnswer::Query);
+        assert_eq!(&buf[..n], &table_out[..len]);
+        assert_eq!(u16::from_be_bytes([buf[0], buf[1]]), 0xbeef);
+        assert_eq!(shared.fast_queries.load(Ordering::Relaxed), 1);
+
+        // A registration is the engine's business: it reaches the main loop's queue.
+        let other = NameServicePacket::name_query(7, q, true);
+        let mut bytes = other.to_vec().unwrap();
+        bytes[2] |= 0x28; // opcode: registration
+        client.send_to(&bytes, to).unwrap();
+        let m = rx.blocking_recv().expect("the datagram is forwarded");
+        assert_eq!(m.data, bytes);
+        assert_eq!(m.via, Via::Unicast(IfaceId(1)));
+
+        // Dropping wakes the blocked thread and joins it.
+        drop(fast);
+        assert_eq!(
+            Arc::strong_count(&server),
+            1,
+            "the thread let go of the socket"
+        );
+    }
+}

@@ -39,6 +39,10 @@ pub fn announce(
     );
     let socket = UdpSocket::bind(SocketAddrV4::new(source, port))
         .with_context(|| format!("cannot bind UDP {source}:{port}"))?;
+    // The master may be named by its subnet's broadcast address.
+    socket
+        .set_broadcast(true)
+        .context("cannot allow broadcasts on the socket")?;
     let iface = IfaceAddr {
         id: IfaceId(1),
         addr: source,
