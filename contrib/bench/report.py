@@ -104,7 +104,8 @@ def main():
 
     p("## Browse list of 10,000 servers")
     p("")
-    p("Resident memory (VmRSS) before and after 10,000 HostAnnouncements from one generator host.")
+    p("Resident memory (VmRSS) before and after 10,000 HostAnnouncements from one generator host")
+    p("(for nbtd, the entries its list gained; for nmbd, the announcements sent).")
     p("")
     p("| server | entries added | RSS before | RSS after | bytes per entry |")
     p("| --- | ---: | ---: | ---: | ---: |")
