@@ -1,7 +1,8 @@
 //! The fast path of the name service: one thread per unicast name-service socket answers plain
 //! name queries and node status requests for our names from the engine's precomputed answers
-//! ([`AnswerTable`]), with one blocking receive and one send per request, like the simplest
-//! responder, and hands everything else to the main loop's name-service queue.
+//! ([`AnswerTable`]), and hands everything else to the main loop's name-service queue. It
+//! blocks in `recvmmsg` until a request comes, takes every request already queued, and sends
+//! their answers with one `sendmmsg` ([`super::mmsg`]).
 //!
 //! The main loop republishes the tables whenever the engine's state behind them changes
 //! ([`NameEngine::answers_generation`](crate::protocol::engine::names::NameEngine::answers_generation)),
@@ -9,7 +10,7 @@
 //! the main loop sends on it with `MSG_DONTWAIT`.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::{Shutdown, SocketAddrV4, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -18,11 +19,10 @@ use std::time::Duration;
 use tokio::sync::mpsc::{self, error::TrySendError};
 
 use super::ifaces::{Inbound, Shared, Via};
+use super::mmsg::{RecvBatch, SendBatch};
 use crate::protocol::engine::answers::{AnswerTable, FastAnswer};
 use crate::protocol::engine::{IfaceId, Service};
 
-/// The largest datagram read (as for the other sockets).
-const RECV_BUFFER_LEN: usize = 4096;
 /// Pause after a failed receive, so that a persistent error cannot spin.
 const RECV_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
@@ -128,18 +128,16 @@ struct Worker {
 
 impl Worker {
     fn run(self) {
-        let mut buf = vec![0u8; RECV_BUFFER_LEN];
-        let mut out = vec![0u8; RECV_BUFFER_LEN];
+        let mut received = RecvBatch::new();
+        let mut answers = SendBatch::<FastAnswer>::new();
         let (mut generation, mut table) = self.published.current();
         loop {
-            let r = self.socket.recv_from(&mut buf);
+            let r = received.receive(&*self.socket);
             if self.stop.load(Ordering::Acquire) {
                 return;
             }
-            let (n, src) = match r {
-                Ok((n, SocketAddr::V4(src))) => (n, src),
-                // An IPv4 socket receives from IPv4 peers only.
-                Ok((_, SocketAddr::V6(_))) => continue,
+            let n = match r {
+                Ok(n) => n,
                 Err(e) => {
                     self.shared.receive_errors.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(error = %e, iface = self.id.0, "receive failed");
@@ -150,29 +148,42 @@ impl Worker {
             if self.published.generation() != generation {
                 (generation, table) = self.published.current();
             }
-            match table.answer_into(src, &buf[..n], &mut out) {
-                Some((kind, len)) => self.send(kind, &out[..len], src),
-                None => {
-                    if !self.forward(src, &buf[..n]) {
-                        return;
+            for i in 0..n {
+                // An IPv4 socket receives from IPv4 peers only.
+                let Some((src, data)) = received.get(i) else {
+                    continue;
+                };
+                let answer = answers
+                    .slot()
+                    .and_then(|slot| table.answer_into(src, data, slot));
+                match answer {
+                    Some((kind, len)) => answers.commit(src, len, kind),
+                    None => {
+                        if !self.forward(src, data) {
+                            return;
+                        }
                     }
                 }
             }
+            self.send(&mut answers);
         }
     }
 
-    fn send(&self, kind: FastAnswer, answer: &[u8], dst: SocketAddrV4) {
-        match self.socket.send_to(answer, dst) {
-            Ok(_) => {
-                let c = match kind {
-                    FastAnswer::Query => &self.shared.fast_queries,
-                    FastAnswer::NodeStatus => &self.shared.fast_statuses,
-                };
-                c.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(e) => {
-                self.shared.fast_send_errors.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(error = %e, %dst, "send failed");
+    /// Sends the batch of answers and counts them.
+    fn send(&self, answers: &mut SendBatch<FastAnswer>) {
+        let (failed, error) = answers.flush(&*self.socket, |kind| {
+            let c = match kind {
+                FastAnswer::Query => &self.shared.fast_queries,
+                FastAnswer::NodeStatus => &self.shared.fast_statuses,
+            };
+            c.fetch_add(1, Ordering::Relaxed);
+        });
+        if failed > 0 {
+            self.shared
+                .fast_send_errors
+                .fetch_add(failed as u64, Ordering::Relaxed);
+            if let Some(e) = error {
+                tracing::debug!(error = %e, failed, "send failed");
             }
         }
     }
@@ -200,7 +211,7 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::{Ipv4Addr, SocketAddr};
     use std::time::Instant;
 
     use super::*;

@@ -13,6 +13,7 @@ mod browse;
 mod copy;
 mod fastpath;
 mod ifaces;
+mod mmsg;
 mod netlink;
 mod persist;
 mod report;
@@ -337,6 +338,8 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
 
     let releases_before = d.node.names().counters().sent;
     d.node.shutdown(Instant::now());
+    // The fast path stops answering for the names being released.
+    d.publish_answers();
     let sent = d.flush().await;
     let released = d.node.names().counters().sent - releases_before;
     let served = d.served_addrs();
