@@ -51,6 +51,7 @@ NAMESPACES=()
 PAUSED=0
 cleanup() {
   set +e
+  [ -n "${ALL_PIDS:-}" ] && kill -CONT $ALL_PIDS 2>/dev/null
   for ns in "${NAMESPACES[@]}"; do
     pids=$(ip netns pids "$ns" 2>/dev/null)
     [ -n "$pids" ] && kill $pids 2>/dev/null
@@ -208,17 +209,23 @@ done
 
 # --- idle ------------------------------------------------------------------------------------
 if want idle; then
-say "idle: ${IDLE_SECS} s with no traffic, nbtd settled as the master"
+say "idle: ${IDLE_SECS} s each for nbtd and nmbd, alone, settled as masters"
 wait_until 90 is_master "$WORK/nbtd/control.sock" || die "nbtd did not become master in 90 s"
 sleep 10
-i0=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
-sleep "$IDLE_SECS"
-i1=($(cpu_ticks "$NBTD_PID") $(switches "$NBTD_PID") $(cpu_ticks "$NMBD_PID") $(switches "$NMBD_PID"))
-for t in 0 1; do
-  server=$([ $t = 0 ] && echo nbtd || echo nmbd)
-  echo "{\"section\":\"idle\",\"server\":\"$server\",\"seconds\":$IDLE_SECS,\"cpu_ticks\":$(( i1[2*t] - i0[2*t] )),\"switches\":$(( i1[2*t+1] - i0[2*t+1] ))}" >>"$RESULTS"
-done
-
+# Each server alone: the others are stopped (SIGSTOP), so that nobody's announcements wake it.
+idle_of() { # idle_of NAME PID
+  local name=$1 pid=$2 t0 t1 s0 s1
+  kill -STOP $ALL_PIDS 2>/dev/null; kill -CONT "$pid"
+  sleep 2
+  t0=$(cpu_ticks "$pid"); s0=$(switches "$pid")
+  sleep "$IDLE_SECS"
+  t1=$(cpu_ticks "$pid"); s1=$(switches "$pid")
+  kill -CONT $ALL_PIDS 2>/dev/null
+  echo "{\"section\":\"idle\",\"server\":\"$name\",\"seconds\":$IDLE_SECS,\"cpu_ticks\":$(( t1 - t0 )),\"switches\":$(( s1 - s0 ))}" >>"$RESULTS"
+}
+ALL_PIDS="$NBTD_PID $NMBD_PID $RESP_PID"
+idle_of nbtd "$NBTD_PID"
+idle_of nmbd "$NMBD_PID"
 fi
 
 # --- browse list -----------------------------------------------------------------------------

@@ -228,7 +228,7 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
     // Interfaces are rescanned when the kernel reports a change to links or addresses; only
     // where that cannot be watched, on the configured period. rescan_interval_secs = 0 scans
     // at start only.
-    let watch = match d.settings.rescan_interval {
+    let mut watch = match d.settings.rescan_interval {
         Some(_) => match netlink::LinkWatch::open() {
             Ok(w) => Some(w),
             Err(e) => {
@@ -238,11 +238,12 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         },
         None => None,
     };
-    let period = d.settings.rescan_interval.filter(|_| watch.is_none());
+    let mut period = d.settings.rescan_interval.filter(|_| watch.is_none());
+    let mut watch_failed = false;
     let mut rescan_at: Option<tokio::time::Instant> = None;
     let mut rescan = tokio::time::interval_at(
-        tokio::time::Instant::now() + period.unwrap_or(SUMMARY_INTERVAL),
-        period.unwrap_or(SUMMARY_INTERVAL),
+        tokio::time::Instant::now() + d.settings.rescan_interval.unwrap_or(SUMMARY_INTERVAL),
+        d.settings.rescan_interval.unwrap_or(SUMMARY_INTERVAL),
     );
     rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Armed when there is something to summarise, so that an idle daemon sleeps.
@@ -302,8 +303,9 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
             Some(r) = save_rx.recv() => d.persist.finished(r),
             _ = rescan.tick(), if period.is_some() => d.rescan().await,
             r = async { watch.as_ref()?.changed().await.ok() }, if watch.is_some() && rescan_at.is_none() => {
-                if r.is_some() {
-                    rescan_at = Some(tokio::time::Instant::now() + RESCAN_DEBOUNCE);
+                match r {
+                    Some(()) => rescan_at = Some(tokio::time::Instant::now() + RESCAN_DEBOUNCE),
+                    None => watch_failed = true,
                 }
             }
             _ = tokio::time::sleep_until(rescan_at.unwrap_or_else(tokio::time::Instant::now)),
@@ -331,6 +333,11 @@ pub async fn run(settings: Settings) -> Result<(), DaemonError> {
         d.flush().await;
         d.persist.observe(&d.node, d.ifaces.served().map(|s| s.id));
         d.publish_answers();
+        if watch_failed {
+            warn!("watching interface changes (netlink) failed; rescanning them periodically");
+            (watch, watch_failed, period) = (None, false, d.settings.rescan_interval);
+            rescan.reset();
+        }
         if summary_at.is_none() && d.summary_pending() {
             summary_at = Some(tokio::time::Instant::now() + SUMMARY_INTERVAL);
         }
