@@ -157,7 +157,15 @@ impl Worker {
                     .slot()
                     .and_then(|slot| table.answer_into(src, data, slot));
                 match answer {
-                    Some((kind, len)) => answers.commit(src, len, kind),
+                    Some((kind, len)) => {
+                        // Counted when queued, as the engine counts its answers.
+                        let c = match kind {
+                            FastAnswer::Query => &self.shared.fast_queries,
+                            FastAnswer::NodeStatus => &self.shared.fast_statuses,
+                        };
+                        c.fetch_add(1, Ordering::Relaxed);
+                        answers.commit(src, len, kind);
+                    }
                     None => {
                         if !self.forward(src, data) {
                             return;
@@ -169,15 +177,9 @@ impl Worker {
         }
     }
 
-    /// Sends the batch of answers and counts them.
+    /// Sends the batch of answers; counts those that could not be sent.
     fn send(&self, answers: &mut SendBatch<FastAnswer>) {
-        let (failed, error) = answers.flush(&*self.socket, |kind| {
-            let c = match kind {
-                FastAnswer::Query => &self.shared.fast_queries,
-                FastAnswer::NodeStatus => &self.shared.fast_statuses,
-            };
-            c.fetch_add(1, Ordering::Relaxed);
-        });
+        let (failed, error) = answers.flush(&*self.socket, |_| {});
         if failed > 0 {
             self.shared
                 .fast_send_errors
@@ -285,6 +287,8 @@ mod tests {
         assert_eq!(kind, FastAnswer::Query);
         assert_eq!(&buf[..n], &table_out[..len]);
         assert_eq!(u16::from_be_bytes([buf[0], buf[1]]), 0xbeef);
+        // Counted before it was sent, as the engine counts.
+        assert_eq!(shared.fast_queries.load(Ordering::Relaxed), 1);
 
         // A registration is the engine's business: it reaches the main loop's queue.
         let other = NameServicePacket::name_query(7, q, true);
@@ -294,8 +298,6 @@ mod tests {
         let m = rx.blocking_recv().expect("the datagram is forwarded");
         assert_eq!(m.data, bytes);
         assert_eq!(m.via, Via::Unicast(IfaceId(1)));
-        // The thread counted the answer after sending it, before it took the next request.
-        assert_eq!(shared.fast_queries.load(Ordering::Relaxed), 1);
 
         // Dropping wakes the blocked thread and joins it.
         drop(fast);
