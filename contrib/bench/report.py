@@ -128,10 +128,12 @@ def main():
                          f"{e['ascending']} B"))
     p("")
     p("")
-    p("RSS also counts what the daemon allocates besides the list while the announcements come in:")
-    p("nbtd saves the changing list to its state file every 10 s, from a snapshot serialised off")
-    p("the main loop, and the allocator keeps those freed buffers. The exact count is the list's")
-    p("own cost.")
+    p("RSS also counts what the daemon allocates besides the list while the announcements come in,")
+    p("and the allocator keeps much of what is freed. The likely part, not yet measured apart: nbtd")
+    p("saves the changing list to its state file every 10 s, and each save holds three whole copies")
+    p("of it at once (the records, their serde form, the JSON text; by then the list also holds")
+    p("nmbd's 10,000). It is not glibc's per-thread arenas: with `MALLOC_ARENA_MAX=1` the figure")
+    p("was the same. The exact count is the list's own cost.")
     lists = [r["result"] for r in by("browse_list")]
     if lists:
         secs = statistics.median(x["seconds"] for x in lists)
