@@ -1,7 +1,9 @@
 //! The nbtd driver: sockets, interfaces, configuration, persistence and the command lines,
 //! on top of the I/O-free [`nbt_protocol`] crate.
 
-// Unsafe code lives only in `sys`, behind safe wrappers of the few system calls std lacks.
+// Unsafe code lives only in `sys` (privileges, capabilities, clocks), `daemon::netlink` (a
+// netlink socket, which socket2 cannot bind) and `daemon::mmsg` (recvmmsg/sendmmsg), behind
+// safe wrappers with SAFETY comments.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

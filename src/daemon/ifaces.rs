@@ -1,7 +1,9 @@
 //! The interface addresses served and their sockets. For each service (name, UDP 137; datagram,
 //! UDP 138): one unicast socket per address, which also sends, and one broadcast socket per
-//! broadcast address (shared by addresses on the same subnet). A receive task per socket feeds
-//! the main loop's bounded queue.
+//! broadcast address (shared by addresses on the same subnet). The unicast name-service socket
+//! is read by a fast-path thread ([`super::fastpath`]); a receive task per other socket feeds the
+//! main loop. Each service has its own bounded queue, so that a flood of datagrams cannot crowd
+//! out the name service.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -13,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::task::JoinHandle;
 
+use super::fastpath::{FastPath, Published};
 use crate::iface::Interface;
 use crate::protocol::engine::{IfaceAddr, IfaceId, Service};
 use crate::sockets::{BindError, bind_udp};
@@ -48,6 +51,12 @@ pub(crate) struct Shared {
     pub dropped_queue_full: AtomicU64,
     /// Failed receives.
     pub receive_errors: AtomicU64,
+    /// Name queries the fast path answered, not yet added to the engine's counters.
+    pub fast_queries: AtomicU64,
+    /// Node status requests the fast path answered, not yet added to the engine's counters.
+    pub fast_statuses: AtomicU64,
+    /// Failed sends of the fast path.
+    pub fast_send_errors: AtomicU64,
 }
 
 /// An interface name and address: what identifies an [`IfaceId`].
@@ -69,17 +78,27 @@ impl UdpPorts {
     }
 }
 
-/// The two services, in the order their sockets are opened.
-const SERVICES: [Service; 2] = [Service::Name, Service::Datagram];
+/// A socket that sends: the name service's is in blocking mode (its fast-path thread reads it)
+/// and is sent on without waiting; the datagram service's belongs to tokio.
+#[derive(Debug, Clone)]
+pub(crate) enum SendSocket {
+    /// The unicast name-service socket.
+    Name(Arc<std::net::UdpSocket>),
+    /// The unicast datagram-service socket.
+    Datagram(Arc<UdpSocket>),
+}
 
 /// One interface address served.
 #[derive(Debug)]
 pub(crate) struct Served {
     pub id: IfaceId,
     pub iface: Interface,
-    /// The unicast sockets, name service first.
-    sockets: [Arc<UdpSocket>; 2],
-    tasks: [JoinHandle<()>; 2],
+    name: Arc<std::net::UdpSocket>,
+    datagram: Arc<UdpSocket>,
+    /// Reads the name-service socket.
+    fast: FastPath,
+    /// Reads the datagram-service socket.
+    task: JoinHandle<()>,
 }
 
 impl Served {
@@ -95,11 +114,16 @@ impl Served {
     }
 
     /// The socket that sends for `service`.
-    pub fn socket(&self, service: Service) -> &Arc<UdpSocket> {
+    pub fn socket(&self, service: Service) -> SendSocket {
         match service {
-            Service::Name => &self.sockets[0],
-            Service::Datagram => &self.sockets[1],
+            Service::Name => SendSocket::Name(self.name.clone()),
+            Service::Datagram => SendSocket::Datagram(self.datagram.clone()),
         }
+    }
+
+    /// The fast path's published answers.
+    pub fn answers(&self) -> &Published {
+        &self.fast.published
     }
 
     /// `eth0 198.18.0.1`, for logs.
@@ -119,7 +143,10 @@ struct BroadcastSocket {
 #[derive(Debug)]
 pub(crate) struct Interfaces {
     ports: UdpPorts,
-    tx: mpsc::Sender<Inbound>,
+    /// The name service's queue.
+    tx_name: mpsc::Sender<Inbound>,
+    /// The datagram service's queue.
+    tx_datagram: mpsc::Sender<Inbound>,
     shared: Arc<Shared>,
     served: BTreeMap<IfaceId, Served>,
     broadcast: HashMap<Ipv4Addr, BroadcastSocket>,
@@ -128,10 +155,17 @@ pub(crate) struct Interfaces {
 }
 
 impl Interfaces {
-    pub fn new(ports: UdpPorts, tx: mpsc::Sender<Inbound>, shared: Arc<Shared>) -> Self {
+    /// No address yet; received datagrams go to the queue of their service.
+    pub fn new(
+        ports: UdpPorts,
+        tx_name: mpsc::Sender<Inbound>,
+        tx_datagram: mpsc::Sender<Inbound>,
+        shared: Arc<Shared>,
+    ) -> Self {
         Interfaces {
             ports,
-            tx,
+            tx_name,
+            tx_datagram,
             shared,
             served: BTreeMap::new(),
             broadcast: HashMap::new(),
@@ -154,18 +188,37 @@ impl Interfaces {
     /// them. If any socket cannot be opened, none stays open.
     pub fn open(&mut self, iface: Interface) -> Result<IfaceId, BindError> {
         let id = self.id_for((iface.name.clone(), iface.addr));
-        let [name, datagram] = self.bind_pair(&iface, iface.addr, true)?;
+        let (addr, name_port) = (iface.addr, self.ports.name);
+        let other = |source| BindError::Other {
+            iface: iface.name.clone(),
+            addr,
+            port: name_port,
+            source,
+        };
+        let name = bind_udp(&iface.name, addr, name_port, true)?;
+        name.set_nonblocking(false).map_err(other)?;
+        let name = Arc::new(name);
+        let datagram = bind_udp(&iface.name, addr, self.ports.datagram, true)?;
+        let datagram = Arc::new(to_tokio(&iface, addr, self.ports.datagram, datagram)?);
         self.join_broadcast(id, &iface)?;
-        let sockets = [Arc::new(name), Arc::new(datagram)];
-        let tasks =
-            [0, 1].map(|i| self.spawn_receiver(sockets[i].clone(), SERVICES[i], Via::Unicast(id)));
+        let fast =
+            match FastPath::start(id, name.clone(), self.tx_name.clone(), self.shared.clone()) {
+                Ok(f) => f,
+                Err(e) => {
+                    self.leave_broadcast(id, iface.broadcast);
+                    return Err(other(e));
+                }
+            };
+        let task = self.spawn_receiver(datagram.clone(), Service::Datagram, Via::Unicast(id));
         self.served.insert(
             id,
             Served {
                 id,
                 iface,
-                sockets,
-                tasks,
+                name,
+                datagram,
+                fast,
+                task,
             },
         );
         Ok(id)
@@ -204,7 +257,7 @@ impl Interfaces {
     /// Stops serving an address: its receive task ends and its sockets close.
     pub fn close(&mut self, id: IfaceId) -> Option<Served> {
         let s = self.served.remove(&id)?;
-        s.tasks.iter().for_each(JoinHandle::abort);
+        s.task.abort();
         self.leave_broadcast(id, s.iface.broadcast);
         Some(s)
     }
@@ -277,7 +330,11 @@ impl Interfaces {
     }
 
     fn spawn_receiver(&self, socket: Arc<UdpSocket>, service: Service, via: Via) -> JoinHandle<()> {
-        let (tx, shared) = (self.tx.clone(), self.shared.clone());
+        let tx = match service {
+            Service::Name => self.tx_name.clone(),
+            Service::Datagram => self.tx_datagram.clone(),
+        };
+        let shared = self.shared.clone();
         tokio::spawn(receive(socket, service, via, tx, shared))
     }
 }
@@ -285,7 +342,7 @@ impl Interfaces {
 impl Drop for Interfaces {
     fn drop(&mut self) {
         for s in self.served.values() {
-            s.tasks.iter().for_each(JoinHandle::abort);
+            s.task.abort();
         }
         for b in self.broadcast.values() {
             b.tasks.iter().for_each(JoinHandle::abort);

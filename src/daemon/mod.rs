@@ -11,8 +11,11 @@
 
 mod browse;
 mod copy;
+mod fastpath;
 mod history;
 mod ifaces;
+mod mmsg;
+mod netlink;
 mod persist;
 mod reload;
 mod report;
@@ -34,6 +37,7 @@ use crate::config::Settings;
 use crate::control::{ControlCall, ControlError, ControlListener, DatagramServiceCounters};
 use crate::exit;
 use crate::iface::{self, Interface, SkipReason};
+use crate::protocol::engine::answers::AnswerTable;
 use crate::protocol::engine::browser::BrowserConfig;
 use crate::protocol::engine::browser::BrowserEvent;
 use crate::protocol::engine::browser::list::BrowseLimits;
@@ -41,19 +45,23 @@ use crate::protocol::engine::names::{Disposition, NameConfig};
 use crate::protocol::engine::node::{Event, Node};
 use crate::protocol::engine::{IfaceAddr, IfaceId, Rng, Service, Transmit};
 use crate::sockets::BindError;
-use ifaces::{Inbound, Interfaces, Key, Shared, UdpPorts, Via};
+use ifaces::{Inbound, Interfaces, Key, SendSocket, Shared, UdpPorts, Via};
 use persist::{Persist, SaveResult};
 use report::Summary;
 use session::{SessionBindError, SessionRuntime};
 
 pub use reload::{LogFilterSetter, Operations};
 
-/// Datagrams queued between the receive tasks and the main loop; past it they are dropped.
+/// Datagrams queued between the receive tasks and the main loop, per service; past it they are
+/// dropped.
 const INBOUND_QUEUE: usize = 1024;
 /// Datagrams handled before the loop sends what they caused.
 const BATCH: usize = 64;
 /// How long a send waits for room in a full socket buffer before it counts as failed.
 const SEND_WAIT: Duration = Duration::from_millis(50);
+/// How long after a reported interface change the interfaces are rescanned, so that a burst
+/// of changes (an interface coming up with its addresses) makes one rescan.
+const RESCAN_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How often the dropped-input summary may be logged.
 const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
 /// What the browser says of a datagram from outside the interface's subnet.
@@ -188,12 +196,13 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
         });
     }
     let shared = Arc::new(Shared::default());
-    let (tx, mut inbound) = mpsc::channel(INBOUND_QUEUE);
+    let (tx_name, mut inbound_name) = mpsc::channel(INBOUND_QUEUE);
+    let (tx_datagram, mut inbound_datagram) = mpsc::channel(INBOUND_QUEUE);
     let ports = UdpPorts {
         name: settings.ports.name,
         datagram: settings.ports.datagram,
     };
-    let mut ifaces = Interfaces::new(ports, tx, shared.clone());
+    let mut ifaces = Interfaces::new(ports, tx_name, tx_datagram, shared.clone());
     for i in usable {
         ifaces.open(i)?;
     }
@@ -269,18 +278,31 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     }
     d.persist.settle(&d.node, d.ifaces.served().map(|s| s.id));
     d.flush().await;
+    d.publish_answers();
 
-    let period = d.settings.rescan_interval;
+    // Interfaces are rescanned when the kernel reports a change to links or addresses; only
+    // where that cannot be watched, on the configured period. rescan_interval_secs = 0 scans
+    // at start only.
+    let mut watch = match d.settings.rescan_interval {
+        Some(_) => match netlink::LinkWatch::open() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                warn!(error = %e, "cannot watch interface changes (netlink); rescanning them periodically");
+                None
+            }
+        },
+        None => None,
+    };
+    let mut period = d.settings.rescan_interval.filter(|_| watch.is_none());
+    let mut watch_failed = false;
+    let mut rescan_at: Option<tokio::time::Instant> = None;
     let mut rescan = tokio::time::interval_at(
-        tokio::time::Instant::now() + period.unwrap_or(SUMMARY_INTERVAL),
-        period.unwrap_or(SUMMARY_INTERVAL),
+        tokio::time::Instant::now() + d.settings.rescan_interval.unwrap_or(SUMMARY_INTERVAL),
+        d.settings.rescan_interval.unwrap_or(SUMMARY_INTERVAL),
     );
     rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut summary = tokio::time::interval_at(
-        tokio::time::Instant::now() + SUMMARY_INTERVAL,
-        SUMMARY_INTERVAL,
-    );
-    summary.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Armed when there is something to summarise, so that an idle daemon sleeps.
+    let mut summary_at: Option<tokio::time::Instant> = None;
     notifier.ready(&d.ready_status());
 
     let mut stuck_at: Option<Instant> = None;
@@ -324,6 +346,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
                 stuck_at = d.node.poll_timeout().filter(|t| *t <= now);
             }
             Some(call) = control_rx.recv() => {
+                d.count_fast_answers();
                 let _ = call.reply.send(d.answer(call.request));
             }
             Some(req) = listing_requests.recv() => {
@@ -336,24 +359,52 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
             }
             Some(r) = save_rx.recv() => d.persist.finished(r),
             _ = rescan.tick(), if period.is_some() => d.rescan().await,
-            _ = summary.tick() => d.summarize(),
-            Some(m) = inbound.recv() => {
-                d.on_inbound(m);
-                for _ in 1..BATCH {
-                    match inbound.try_recv() {
-                        Ok(m) => d.on_inbound(m),
-                        Err(_) => break,
-                    }
+            r = async { watch.as_ref()?.changed().await.ok() }, if watch.is_some() && rescan_at.is_none() => {
+                match r {
+                    Some(()) => rescan_at = Some(tokio::time::Instant::now() + RESCAN_DEBOUNCE),
+                    None => watch_failed = true,
                 }
+            }
+            _ = tokio::time::sleep_until(rescan_at.unwrap_or_else(tokio::time::Instant::now)),
+                if rescan_at.is_some() => {
+                rescan_at = None;
+                d.rescan().await;
+            }
+            _ = tokio::time::sleep_until(summary_at.unwrap_or_else(tokio::time::Instant::now)),
+                if summary_at.is_some() => {
+                summary_at = None;
+                d.summarize();
+            }
+            // The name service first: a flood of datagrams cannot delay its answers. Datagrams
+            // still move on under a flood of name-service packets.
+            Some(m) = inbound_name.recv() => {
+                d.on_inbound(m);
+                drain(&mut d, &mut inbound_name, BATCH - 1);
+                drain(&mut d, &mut inbound_datagram, BATCH / 4);
+            }
+            Some(m) = inbound_datagram.recv() => {
+                d.on_inbound(m);
+                drain(&mut d, &mut inbound_datagram, BATCH - 1);
             }
         }
         d.flush().await;
         d.persist.observe(&d.node, d.ifaces.served().map(|s| s.id));
+        d.publish_answers();
+        if watch_failed {
+            warn!("watching interface changes (netlink) failed; rescanning them periodically");
+            (watch, watch_failed, period) = (None, false, d.settings.rescan_interval);
+            rescan.reset();
+        }
+        if summary_at.is_none() && d.summary_pending() {
+            summary_at = Some(tokio::time::Instant::now() + SUMMARY_INTERVAL);
+        }
     }
 
     notifier.stopping();
     let releases_before = d.node.names().counters().sent;
     d.node.shutdown(Instant::now());
+    // The fast path stops answering for the names being released.
+    d.publish_answers();
     let sent = d.flush().await;
     let released = d.node.names().counters().sent - releases_before;
     let served = d.served_addrs();
@@ -367,6 +418,39 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
         t.abort();
     }
     Ok(())
+}
+
+/// Hands the main loop up to `n` more datagrams already queued.
+fn drain(d: &mut Daemon, queue: &mut mpsc::Receiver<Inbound>, n: usize) {
+    for _ in 0..n {
+        match queue.try_recv() {
+            Ok(m) => d.on_inbound(m),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Sends on the blocking name-service socket without blocking: `MSG_DONTWAIT`, and while its
+/// buffer is full, a few more tries within [`SEND_WAIT`].
+async fn send_without_blocking(
+    socket: &std::net::UdpSocket,
+    payload: &[u8],
+    dst: SocketAddrV4,
+) -> io::Result<usize> {
+    let to = socket2::SockAddr::from(dst);
+    let s = socket2::SockRef::from(socket);
+    let until = tokio::time::Instant::now() + SEND_WAIT;
+    loop {
+        match s.send_to_with_flags(payload, &to, libc::MSG_DONTWAIT) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if tokio::time::Instant::now() >= until {
+                    return Err(io::Error::new(e.kind(), "socket send buffer full"));
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            r => return r,
+        }
+    }
 }
 
 /// The name engine's configuration from the daemon's.
@@ -541,23 +625,23 @@ impl Daemon {
 
     /// Sends one datagram from the unicast socket of its service and interface address.
     async fn send(&mut self, t: Transmit) -> bool {
-        let socket = self
-            .ifaces
-            .get(t.iface)
-            .map(|s| s.socket(t.service).clone());
+        let socket = self.ifaces.get(t.iface).map(|s| s.socket(t.service));
         let Some(socket) = socket else {
             self.send_failed(t.dst, "the interface address is no longer served".into());
             return false;
         };
         let dst = SocketAddr::V4(t.dst);
-        let r = match socket.try_send_to(&t.payload, dst) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                match tokio::time::timeout(SEND_WAIT, socket.send_to(&t.payload, dst)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(io::Error::new(e.kind(), "socket send buffer full")),
+        let r = match socket {
+            SendSocket::Name(s) => send_without_blocking(&s, &t.payload, t.dst).await,
+            SendSocket::Datagram(s) => match s.try_send_to(&t.payload, dst) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    match tokio::time::timeout(SEND_WAIT, s.send_to(&t.payload, dst)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(io::Error::new(e.kind(), "socket send buffer full")),
+                    }
                 }
-            }
-            r => r,
+                r => r,
+            },
         };
         match r {
             Ok(_) => {
@@ -568,6 +652,32 @@ impl Daemon {
                 self.send_failed(t.dst, e.to_string());
                 false
             }
+        }
+    }
+
+    /// Rebuilds the fast path's answers when the name engine's state behind them changed.
+    fn publish_answers(&self) {
+        let generation = self.node.names().answers_generation();
+        for s in self.ifaces.served() {
+            if s.answers().generation() != generation {
+                let table = self
+                    .node
+                    .names()
+                    .answer_table(s.id)
+                    .unwrap_or_else(AnswerTable::empty);
+                s.answers().publish(table, generation);
+            }
+        }
+    }
+
+    /// Adds what the fast path answered to the name engine's counters.
+    fn count_fast_answers(&mut self) {
+        let q = self.shared.fast_queries.swap(0, Ordering::Relaxed);
+        let s = self.shared.fast_statuses.swap(0, Ordering::Relaxed);
+        if q + s > 0 {
+            self.node.count_fast_answers(q, s);
+            // Queued by the fast path; those it failed to send are counted as send errors.
+            self.sent[0] += q + s;
         }
     }
 
@@ -680,7 +790,7 @@ impl Daemon {
     fn driver_counters(&self) -> crate::control::DriverCounters {
         crate::control::DriverCounters {
             dropped_queue_full: self.shared.dropped_queue_full.load(Ordering::Relaxed),
-            send_errors: self.send_errors,
+            send_errors: self.send_errors + self.shared.fast_send_errors.load(Ordering::Relaxed),
             receive_errors: self.shared.receive_errors.load(Ordering::Relaxed),
             sent_name: self.sent[0],
             sent_datagram: self.sent[1],

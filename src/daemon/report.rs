@@ -183,6 +183,20 @@ impl Daemon {
     }
 
     /// Logs what was dropped since the last summary, if anything: both services together.
+    /// Whether anything happened that the next summary would report: the summary is armed
+    /// only then, so that an idle daemon does not wake up for it.
+    pub(super) fn summary_pending(&self) -> bool {
+        let c = self.node.names().counters();
+        let g = self.dgram;
+        let d = self.driver_counters();
+        let s = &self.summary;
+        c.malformed + g.malformed != s.malformed
+            || c.off_subnet + g.off_subnet != s.off_subnet
+            || d.dropped_queue_full != s.dropped_queue_full
+            || d.send_errors != s.send_errors
+            || s.resets_ignored > 0
+    }
+
     pub(super) fn summarize(&mut self) {
         let c = self.node.names().counters();
         let g = self.dgram;

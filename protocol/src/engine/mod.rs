@@ -12,6 +12,7 @@
 //! time is whatever `Instant` the caller passes, so a 36-minute rule runs in microseconds under
 //! simulated time.
 
+pub mod answers;
 pub mod browser;
 pub mod dgram;
 pub mod names;

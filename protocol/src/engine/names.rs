@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
+use super::answers::{AnswerTable, FastAnswer, Precomputed};
 use super::{IfaceAddr, IfaceId, Instant, Rng, Service, Transmit};
 use crate::error::ParseError;
 use crate::name::{NetbiosName, Scope, ScopedName, suffix};
@@ -312,6 +313,8 @@ pub struct NameEngine {
     shut_down: bool,
     queries: Vec<Query>,
     next_query: u64,
+    /// Moves on whenever what the answer tables are built from changes.
+    generation: u64,
 }
 
 impl NameEngine {
@@ -329,6 +332,7 @@ impl NameEngine {
             shut_down: false,
             queries: Vec::new(),
             next_query: 0,
+            generation: 0,
         }
     }
 
@@ -346,6 +350,7 @@ impl NameEngine {
     /// Adding an address that is already known replaces it (its names register again).
     pub fn add_interface(&mut self, now: Instant, addr: IfaceAddr) {
         let id = addr.id;
+        self.generation += 1;
         self.ifaces.insert(
             id,
             Iface {
@@ -364,6 +369,7 @@ impl NameEngine {
         if release {
             self.release_all_on(now, id);
         }
+        self.generation += 1;
         self.ifaces.remove(&id);
     }
 
@@ -405,6 +411,7 @@ impl NameEngine {
             return;
         };
         let e = iface.entries.remove(pos);
+        self.generation += 1;
         if e.state == NameState::Active {
             let addr = iface.addr.clone();
             self.send_release(&addr, &e);
@@ -446,6 +453,7 @@ impl NameEngine {
             self.release_all_on(now, id);
         }
         self.shut_down = true;
+        self.generation += 1;
     }
 
     /// The next datagram to send.
@@ -610,6 +618,7 @@ impl NameEngine {
                     out.push(registration(&addr, e, &self.config.scope));
                 } else {
                     e.state = NameState::Active;
+                    self.generation += 1;
                     e.due = None;
                     registered.push((e.name, e.group));
                 }
@@ -721,13 +730,9 @@ impl NameEngine {
         };
         let answer = match iface.active(&qname.name) {
             Some(e) => {
+                let answer = self.query_answer(iface, e, p.trn_id, qname);
                 self.counters.positive_answers += 1;
-                NameServicePacket::positive_query_response(
-                    p.trn_id,
-                    qname,
-                    self.config.answer_ttl,
-                    vec![NbAddress::b_node(iface.addr.addr, e.group)],
-                )
+                answer
             }
             // RFC 1002 §5.1.1: a broadcast query is never answered negatively.
             None if broadcast => {
@@ -758,6 +763,31 @@ impl NameEngine {
         if !ours && !wildcard_unicast {
             return Disposition::Ignored("node status for a name not ours");
         }
+        let answer = self.status_answer(iface, p.trn_id, qname);
+        self.counters.node_status_answers += 1;
+        self.queue(id, src, &answer);
+        Disposition::Handled
+    }
+
+    /// The positive answer to a query for our active name `e` (RFC 1002 §4.2.13).
+    fn query_answer(
+        &self,
+        iface: &Iface,
+        e: &Entry,
+        trn_id: u16,
+        qname: ScopedName,
+    ) -> NameServicePacket {
+        NameServicePacket::positive_query_response(
+            trn_id,
+            qname,
+            self.config.answer_ttl,
+            vec![NbAddress::b_node(iface.addr.addr, e.group)],
+        )
+    }
+
+    /// The node status answer of an interface (RFC 1002 §4.2.18): every name not still
+    /// registering, and the MAC address.
+    fn status_answer(&self, iface: &Iface, trn_id: u16, qname: ScopedName) -> NameServicePacket {
         // Fit the answer into one 576-byte datagram: header, name, RR fixed part, NUM_NAMES,
         // statistics, then 18 bytes a name.
         let fixed = HEADER_LEN + qname.wire_len() + 10 + 1 + 46;
@@ -786,10 +816,86 @@ impl NameEngine {
             names,
             statistics: Statistics::with_unit_id(iface.addr.mac),
         };
-        let answer = NameServicePacket::node_status_response(p.trn_id, qname, status);
-        self.counters.node_status_answers += 1;
-        self.queue(id, src, &answer);
-        Disposition::Handled
+        NameServicePacket::node_status_response(trn_id, qname, status)
+    }
+
+    /// Moves on whenever anything [`answer_table`](Self::answer_table) is built from changes
+    /// (names and their states, interface addresses, shutdown): a driver rebuilds its tables
+    /// when it differs from the one they were built at.
+    pub fn answers_generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The requests the engine answers on interface `id` in the plain shape (a unicast name
+    /// query or node status request for one of our active names, or node status for `*`), with
+    /// the exact answers it sends: see [`AnswerTable`]. Empty once shut down; `None` for an
+    /// unknown interface.
+    pub fn answer_table(&self, id: IfaceId) -> Option<AnswerTable> {
+        let iface = self.ifaces.get(&id)?;
+        if self.shut_down {
+            return Some(AnswerTable::empty());
+        }
+        let mut entries = Vec::new();
+        let scoped = |name| ScopedName {
+            name,
+            scope: self.config.scope.clone(),
+        };
+        let question = |p: NameServicePacket| p.to_vec().ok().map(|b| b[HEADER_LEN..].to_vec());
+        let mut push =
+            |request: NameServicePacket, answer: NameServicePacket, kind, unicast_only| {
+                if let (Some(question), Ok(answer)) = (question(request), answer.to_vec()) {
+                    entries.push(Precomputed {
+                        question,
+                        unicast_only,
+                        answer,
+                        kind,
+                    });
+                }
+            };
+        for (i, e) in iface.entries.iter().enumerate() {
+            // The engine answers with the first active entry of a name.
+            let first = iface
+                .active(&e.name)
+                .is_some_and(|a| std::ptr::eq(a, &iface.entries[i]));
+            if e.state != NameState::Active || !first {
+                continue;
+            }
+            let q = scoped(e.name);
+            push(
+                NameServicePacket::name_query(0, q.clone(), false),
+                self.query_answer(iface, e, 0, q.clone()),
+                FastAnswer::Query,
+                false,
+            );
+            push(
+                NameServicePacket::node_status_request(0, q.clone()),
+                self.status_answer(iface, 0, q),
+                FastAnswer::NodeStatus,
+                false,
+            );
+        }
+        let any = scoped(NetbiosName::WILDCARD);
+        push(
+            NameServicePacket::node_status_request(0, any.clone()),
+            self.status_answer(iface, 0, any),
+            FastAnswer::NodeStatus,
+            true,
+        );
+        Some(AnswerTable {
+            own: self.ifaces.values().map(|i| i.addr.addr).collect(),
+            subnet: (!self.config.answer_remote_subnets).then(|| iface.addr.clone()),
+            entries,
+        })
+    }
+
+    /// Counts requests a driver answered from an [`AnswerTable`], as if the engine had answered
+    /// them: `queries` positive query answers and `statuses` node status answers.
+    pub fn count_fast_answers(&mut self, queries: u64, statuses: u64) {
+        let c = &mut self.counters;
+        c.received += queries + statuses;
+        c.positive_answers += queries;
+        c.node_status_answers += statuses;
+        c.sent += queries + statuses;
     }
 
     fn on_registration(
@@ -871,6 +977,7 @@ impl NameEngine {
                 return Disposition::Ignored("negative response to a group registration");
             }
             e.state = NameState::Conflict { owner };
+            self.generation += 1;
             e.due = None;
             let name = e.name;
             self.counters.conflicts += 1;
@@ -971,6 +1078,7 @@ impl NameEngine {
         let p = registration(&iface.addr, &e, &self.config.scope);
         let dst = SocketAddrV4::new(iface.addr.broadcast, self.config.port);
         iface.entries.push(e);
+        self.generation += 1;
         self.queue(id, dst, &p);
     }
 
@@ -979,6 +1087,7 @@ impl NameEngine {
             return;
         };
         let addr = iface.addr.clone();
+        self.generation += 1;
         let held: Vec<Entry> = iface
             .entries
             .drain(..)

@@ -43,6 +43,12 @@ impl Node {
         &self.names
     }
 
+    /// Counts requests the driver answered from the name engine's answer tables (see
+    /// [`NameEngine::count_fast_answers`]).
+    pub fn count_fast_answers(&mut self, queries: u64, statuses: u64) {
+        self.names.count_fast_answers(queries, statuses);
+    }
+
     /// The browser engine.
     pub fn browser(&self) -> &BrowserEngine {
         &self.browser

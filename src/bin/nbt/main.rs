@@ -8,6 +8,7 @@
 // Doc comments here are the command's help text: `NAME<XX>` is meant for people, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod bench;
 mod cidr;
 mod cli;
 mod common;
@@ -28,6 +29,17 @@ use cli::{Cli, Command, IfaceArgs};
 use common::{Found, Global};
 
 fn main() -> ExitCode {
+    // `nbt bench` is the benchmark's tool box (contrib/bench/run.sh), not a lookup: it has a
+    // command line of its own, kept out of the help, the manual pages and the completions.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "bench") {
+        return finish(
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| rt.block_on(bench::run(std::env::args_os().skip(2)))),
+        );
+    }
     let cli = Cli::parse();
     let global = Global {
         json: cli.global.json,
@@ -39,6 +51,11 @@ fn main() -> ExitCode {
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|rt| rt.block_on(run(cli.command, &global)));
+    finish(result)
+}
+
+/// The exit status for a command's result, with the error on stderr.
+fn finish(result: anyhow::Result<Found>) -> ExitCode {
     match result {
         Ok(Found::Yes) => ExitCode::SUCCESS,
         Ok(Found::No) => ExitCode::from(1),

@@ -144,16 +144,109 @@ fn key(n: &ServerName) -> Key {
     k
 }
 
+/// A server name that sorts and compares without regard to ASCII case, as the key of a
+/// workgroup's servers (it keeps the case the server announced).
+#[derive(Debug, Clone, Copy)]
+struct Caseless(ServerName);
+
+impl Ord for Caseless {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        key(&self.0).cmp(&key(&other.0))
+    }
+}
+
+impl PartialOrd for Caseless {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Caseless {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Caseless {}
+
+/// A server entry as the list keeps it, small because a list may hold tens of thousands: the
+/// name is the map's key, the time an offset from the list's base, the period in milliseconds.
+#[derive(Debug, Clone)]
+struct Stored {
+    server_type: ServerType,
+    addr: [u8; 4],
+    has_addr: bool,
+    version: (u8, u8),
+    periodicity_ms: u32,
+    /// `last_seen` minus the list's base, in nanoseconds (negative for a time before it).
+    last_seen_ns: i64,
+    comment: Box<[u8]>,
+}
+
 #[derive(Debug, Clone, Default)]
 struct Group {
     entry: Option<WorkgroupEntry>,
-    servers: BTreeMap<Key, ServerEntry>,
+    servers: BTreeMap<Caseless, Stored>,
+}
+
+/// The instant every stored time is counted from.
+#[derive(Debug, Clone, Copy)]
+struct Base(Instant);
+
+impl Base {
+    fn offset(self, t: Instant) -> i64 {
+        match t.checked_duration_since(self.0) {
+            Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+            None => -i64::try_from(self.0.duration_since(t).as_nanos()).unwrap_or(i64::MAX),
+        }
+    }
+
+    fn at(self, offset_ns: i64) -> Instant {
+        let d = Duration::from_nanos(offset_ns.unsigned_abs());
+        if offset_ns >= 0 {
+            self.0 + d
+        } else {
+            self.0.checked_sub(d).unwrap_or(self.0)
+        }
+    }
+
+    fn store(self, e: ServerEntry) -> (Caseless, Stored) {
+        let stored = Stored {
+            server_type: e.server_type,
+            addr: e.addr.map_or([0; 4], |a| a.octets()),
+            has_addr: e.addr.is_some(),
+            version: e.version,
+            periodicity_ms: u32::try_from(e.periodicity.as_millis()).unwrap_or(u32::MAX),
+            last_seen_ns: self.offset(e.last_seen),
+            comment: e.comment,
+        };
+        (Caseless(e.name), stored)
+    }
+
+    fn entry(self, name: &Caseless, s: &Stored) -> ServerEntry {
+        ServerEntry {
+            name: name.0,
+            server_type: s.server_type,
+            version: s.version,
+            comment: s.comment.clone(),
+            addr: s.has_addr.then(|| Ipv4Addr::from(s.addr)),
+            periodicity: Duration::from_millis(u64::from(s.periodicity_ms)),
+            last_seen: self.at(s.last_seen_ns),
+        }
+    }
+
+    fn expires(self, s: &Stored) -> Instant {
+        self.at(s.last_seen_ns)
+            + Duration::from_millis(u64::from(s.periodicity_ms)) * MISSED_ANNOUNCEMENTS
+    }
 }
 
 /// The browse list.
 #[derive(Debug, Clone)]
 pub struct BrowseList {
     groups: BTreeMap<Key, Group>,
+    /// Where stored times count from: the first time the list heard of anything.
+    base: Option<Base>,
     total_servers: usize,
     limits: BrowseLimits,
     /// The earliest expiry, when anything is listed.
@@ -174,6 +267,7 @@ impl BrowseList {
     pub fn new(limits: BrowseLimits) -> Self {
         BrowseList {
             groups: BTreeMap::new(),
+            base: None,
             total_servers: 0,
             limits,
             next_expiry: None,
@@ -223,7 +317,7 @@ impl BrowseList {
             return match self
                 .groups
                 .get_mut(&wk)
-                .and_then(|g| g.servers.remove(&key(&a.server_name)))
+                .and_then(|g| g.servers.remove(&Caseless(a.server_name)))
             {
                 Some(_) => {
                     self.total_servers -= 1;
@@ -247,16 +341,19 @@ impl BrowseList {
 
     /// Adds or refreshes a server entry, within the caps.
     fn insert_server(&mut self, wk: Key, entry: ServerEntry) -> Update {
-        let sk = key(&entry.name);
         let expires = entry.expires();
-        if let Some(old) = self
-            .groups
-            .get_mut(&wk)
-            .and_then(|g| g.servers.get_mut(&sk))
-        {
-            *old = entry;
-            self.note_expiry(expires);
-            return Update::Refreshed;
+        let base = *self.base.get_or_insert(Base(entry.last_seen));
+        let (sk, stored) = base.store(entry);
+        if let Some(g) = self.groups.get_mut(&wk) {
+            if let Some((old, _)) = g.servers.get_key_value(&sk) {
+                // Same name: the entry is refreshed, under the name as now announced.
+                if old.0 != sk.0 {
+                    g.servers.remove(&sk);
+                }
+                g.servers.insert(sk, stored);
+                self.note_expiry(expires);
+                return Update::Refreshed;
+            }
         }
         if self.total_servers >= self.limits.max_servers_total {
             return Update::Refused;
@@ -268,7 +365,7 @@ impl BrowseList {
         if g.servers.len() >= self.limits.max_servers_per_workgroup {
             return Update::Refused;
         }
-        g.servers.insert(sk, entry);
+        g.servers.insert(sk, stored);
         self.total_servers += 1;
         self.note_expiry(expires);
         Update::Added
@@ -326,7 +423,7 @@ impl BrowseList {
         let removed = self
             .groups
             .get_mut(&wk)
-            .and_then(|g| g.servers.remove(&key(name)))
+            .and_then(|g| g.servers.remove(&Caseless(*name)))
             .is_some();
         if removed {
             self.total_servers -= 1;
@@ -346,16 +443,30 @@ impl BrowseList {
     }
 
     /// The servers of a workgroup, sorted by name without regard to case.
-    pub fn servers<'a>(&'a self, workgroup: &ServerName) -> impl Iterator<Item = &'a ServerEntry> {
+    pub fn servers<'a>(&'a self, workgroup: &ServerName) -> impl Iterator<Item = ServerEntry> + 'a {
+        let base = self.base;
         self.groups
             .get(&key(workgroup))
             .into_iter()
-            .flat_map(|g| g.servers.values())
+            .flat_map(|g| g.servers.iter())
+            .filter_map(move |(k, s)| Some(base?.entry(k, s)))
+    }
+
+    /// How many servers a workgroup lists.
+    pub fn workgroup_server_count(&self, workgroup: &ServerName) -> usize {
+        self.groups
+            .get(&key(workgroup))
+            .map_or(0, |g| g.servers.len())
     }
 
     /// One server of a workgroup.
-    pub fn server(&self, workgroup: &ServerName, name: &ServerName) -> Option<&ServerEntry> {
-        self.groups.get(&key(workgroup))?.servers.get(&key(name))
+    pub fn server(&self, workgroup: &ServerName, name: &ServerName) -> Option<ServerEntry> {
+        let (k, s) = self
+            .groups
+            .get(&key(workgroup))?
+            .servers
+            .get_key_value(&Caseless(*name))?;
+        Some(self.base?.entry(k, s))
     }
 
     /// How many servers each workgroup lists, for those that list any, sorted by name. A
@@ -401,17 +512,21 @@ impl BrowseList {
         let mut next: Option<Instant> = None;
         let mut keep = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         let mut removed = 0usize;
+        let base = self.base;
         self.groups.retain(|wk, g| {
-            g.servers.retain(|_, s| {
-                if s.expires() <= now {
+            g.servers.retain(|k, s| {
+                let Some(expires) = base.map(|b| b.expires(s)) else {
+                    return true;
+                };
+                if expires <= now {
                     removed += 1;
                     out.push(Expired::Server {
                         workgroup: name_of_key(wk),
-                        name: s.name,
+                        name: k.0,
                     });
                     false
                 } else {
-                    keep(s.expires());
+                    keep(expires);
                     true
                 }
             });
@@ -445,11 +560,14 @@ impl BrowseList {
             }
         }
         for (wk, g) in &self.groups {
-            for s in g.servers.values() {
+            let Some(base) = self.base else {
+                break;
+            };
+            for (k, s) in &g.servers {
                 v.push(Record::Server {
                     workgroup: name_of_key(wk),
-                    entry: s.clone(),
-                    remaining: s.expires().saturating_duration_since(now),
+                    entry: base.entry(k, s),
+                    remaining: base.expires(s).saturating_duration_since(now),
                 });
             }
         }

@@ -1135,7 +1135,7 @@ impl BrowserEngine {
         let addr = s.addr.addr;
         let ask = !s.asked
             && role != Role::NonBrowser
-            && s.list.servers(&self.workgroup).count() < ASK_BELOW_SERVERS;
+            && s.list.workgroup_server_count(&self.workgroup) < ASK_BELOW_SERVERS;
         if role == Role::Master {
             let domain = Announcement::domain(
                 self.workgroup,
@@ -1224,7 +1224,7 @@ impl BrowserEngine {
         let want = if candidates.is_empty() && have == 0 {
             0
         } else {
-            1 + s.list.servers(&wg).count() / SERVERS_PER_BACKUP
+            1 + s.list.workgroup_server_count(&wg) / SERVERS_PER_BACKUP
         };
         let chosen: Vec<ServerName> = candidates
             .iter()

@@ -130,13 +130,13 @@ impl ListingSource for BrowseListing<'_> {
             return Box::new(std::iter::empty());
         };
         // `BrowseList::servers` borrows the workgroup name for its whole iterator, so the
-        // entries are collected (references only) before the name goes out of scope.
+        // entries are collected before the name goes out of scope.
         let entries: Vec<_> = list.servers(workgroup).collect();
         Box::new(entries.into_iter().map(|s| ListedServer {
             name: s.name,
             server_type: s.server_type,
             version: s.version,
-            comment: Cow::Borrowed(&s.comment),
+            comment: Cow::Owned(s.comment.into_vec()),
         }))
     }
 

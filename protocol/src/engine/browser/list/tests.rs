@@ -276,7 +276,7 @@ proptest! {
             // Nothing outlives its expiry by more than the scan granularity.
             if let Some(t) = l.next_expiry() {
                 let earliest = l.groups.values()
-                    .flat_map(|g| g.servers.values().map(|s| s.expires()).chain(g.entry.iter().map(|e| e.expires())))
+                    .flat_map(|g| g.servers.values().map(|s| l.base.unwrap().expires(s)).chain(g.entry.iter().map(|e| e.expires())))
                     .min();
                 if let Some(e) = earliest { prop_assert!(t <= e.max(t) && t <= e + Duration::from_secs(1)); }
             }

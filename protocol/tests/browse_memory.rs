@@ -1,0 +1,88 @@
+//! The memory a browse list takes per server, counted exactly: every byte allocated while
+//! 10,000 servers are announced, with a counting allocator, divided by 10,000. It includes the
+//! entry, its key, the map's nodes and the comment. The bound is 200 bytes an entry
+//! (Samba's nmbd takes about 800).
+//!
+//! Run with `--nocapture` to see the figure (contrib/bench/run.sh reports it).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use nbt_protocol::engine::browser::list::{BrowseLimits, BrowseList};
+use nbt_protocol::wire::browse::{Announcement, ServerName, ServerType};
+
+/// Bytes allocated and not freed, by everything in this test binary.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counter only adds.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's layout, passed on.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        // SAFETY: the caller's pointer and layout, passed on.
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const SERVERS: usize = 10_000;
+
+/// Bytes per server after announcing `SERVERS` servers, in ascending or in scattered order.
+fn bytes_per_server(scattered: bool) -> f64 {
+    let limits = BrowseLimits {
+        max_servers_per_workgroup: 20_000,
+        max_workgroups: 16,
+        max_servers_total: 20_000,
+    };
+    let wg = ServerName::new("BENCHWG").unwrap();
+    // The announcements are built first: only the list's own allocations count.
+    let announcements: Vec<Announcement> = (0..SERVERS)
+        .map(|i| {
+            let n = if scattered { (i * 7919) % SERVERS } else { i };
+            Announcement::new(
+                ServerName::new(&format!("BENCH{n:05}")).unwrap(),
+                ServerType::SERVER | ServerType::WORKSTATION,
+                720_000,
+                b"Samba 4.17.12-Debian".to_vec(),
+            )
+        })
+        .collect();
+    let now = Instant::now() + Duration::from_secs(1);
+    let addr = Some(std::net::Ipv4Addr::new(198, 18, 2, 10));
+    let before = LIVE.load(Ordering::Relaxed);
+    let mut list = BrowseList::new(limits);
+    for a in &announcements {
+        list.server_announced(now, &wg, a, addr);
+    }
+    let after = LIVE.load(Ordering::Relaxed);
+    assert_eq!(list.server_count(), SERVERS);
+    let per = (after - before) as f64 / SERVERS as f64;
+    drop(list);
+    per
+}
+
+#[test]
+fn a_browse_list_entry_takes_at_most_200_bytes() {
+    let ascending = bytes_per_server(false);
+    let scattered = bytes_per_server(true);
+    println!(
+        "browse list: {ascending:.0} bytes per server (ascending names), {scattered:.0} (scattered)"
+    );
+    assert!(
+        ascending <= 200.0,
+        "{ascending:.0} bytes per server in ascending order"
+    );
+    assert!(
+        scattered <= 200.0,
+        "{scattered:.0} bytes per server in scattered order"
+    );
+}
