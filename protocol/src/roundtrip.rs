@@ -478,3 +478,81 @@ pub fn smb_client(data: &[u8]) {
         last = next;
     }
 }
+
+/// The fast path's answer tables ([`crate::engine::answers`]): for a name engine whose names
+/// are active, a request the table answers gets byte for byte the answer the engine sends, and
+/// the engine's counters move as the fast path reports. The first byte of `data` picks the
+/// engine's settings (remote subnets, a scope, an alias) and the sender; the rest is the
+/// request. `now` is any instant: the engine is driven from it.
+pub fn fast_answers(now: std::time::Instant, data: &[u8]) {
+    use crate::engine::answers::FastAnswer;
+    use crate::engine::names::{Disposition, NameConfig, NameEngine};
+    use crate::engine::{IfaceAddr, IfaceId};
+    use crate::name::Scope;
+    use std::net::SocketAddrV4;
+    use std::time::Duration;
+
+    let Some((&pick, request)) = data.split_first() else {
+        return;
+    };
+    let name = |n: &str, s: u8| NetbiosName::new(n, s).expect("a valid name");
+    let mut c = NameConfig::new(name("ALPHA", 0), name("LABWG", 0));
+    c.answer_remote_subnets = pick & 1 != 0;
+    if pick & 2 != 0 {
+        c.scope = Scope::new("corp.example").expect("a valid scope");
+    }
+    if pick & 4 != 0 {
+        c.aliases.push(name("MEDIA", 0));
+    }
+    let iface = IfaceAddr {
+        id: IfaceId(1),
+        addr: Ipv4Addr::new(10, 0, 0, 1),
+        netmask: Ipv4Addr::new(255, 255, 255, 0),
+        broadcast: Ipv4Addr::new(10, 0, 0, 255),
+        mac: [2, 0, 0, 0, 0, 1],
+    };
+    let mut e = NameEngine::new(c, Rng::new(u64::from(pick)));
+    e.add_interface(now, iface);
+    let mut at = now;
+    for _ in 0..5 {
+        at += Duration::from_millis(250);
+        e.handle_timeout(at);
+    }
+    while e.poll_transmit().is_some() {}
+    while e.poll_event().is_some() {}
+    let src = match pick >> 3 & 3 {
+        0 => Ipv4Addr::new(10, 0, 0, 5),
+        1 => Ipv4Addr::new(10, 0, 0, 1),
+        2 => Ipv4Addr::new(172, 16, 0, 5),
+        _ => Ipv4Addr::new(10, 0, 0, 255),
+    };
+    let src = SocketAddrV4::new(src, 137);
+
+    let table = e.answer_table(IfaceId(1)).expect("the interface is known");
+    let mut out = [0u8; 1024];
+    let fast = table.answer_into(src, request, &mut out);
+    let before = e.counters();
+    let d = e.handle_datagram(at, IfaceId(1), src, false, request);
+    let sent: Vec<_> = core::iter::from_fn(|| e.poll_transmit()).collect();
+    let Some((kind, len)) = fast else {
+        return;
+    };
+    assert_eq!(
+        d,
+        Disposition::Handled,
+        "the engine did not answer {request:02x?}"
+    );
+    assert_eq!(sent.len(), 1, "the engine sent {sent:?} for {request:02x?}");
+    assert_eq!(sent[0].dst, src);
+    assert_eq!(sent[0].payload, out[..len], "for {request:02x?}");
+    let mut twin = before;
+    let (q, s) = match kind {
+        FastAnswer::Query => (1, 0),
+        FastAnswer::NodeStatus => (0, 1),
+    };
+    twin.received += q + s;
+    twin.positive_answers += q;
+    twin.node_status_answers += s;
+    twin.sent += q + s;
+    assert_eq!(e.counters(), twin, "counters for {request:02x?}");
+}

@@ -166,5 +166,66 @@ proptest! {
         roundtrip::rap(&b);
         roundtrip::smb_server(&b);
         roundtrip::smb_client(&b);
+        roundtrip::fast_answers(std::time::Instant::now(), &b);
+    }
+
+    #[test]
+    fn mutated_requests_get_the_engines_answer_from_the_fast_path(
+        which in any::<prop::sample::Index>(),
+        muts in prop::collection::vec(mutation(), 0..4),
+    ) {
+        thread_local!(static REQUESTS: Vec<Vec<u8>> = fast_answer_seeds());
+        REQUESTS.with(|r| {
+            let bytes = apply(r[which.index(r.len())].clone(), &muts);
+            roundtrip::fast_answers(std::time::Instant::now(), &bytes);
+        });
+    }
+}
+
+/// Requests the fast path answers, or nearly: queries and node status requests for the names
+/// of `roundtrip::fast_answers`'s engine and others, each after every settings byte.
+fn fast_answer_seeds() -> Vec<Vec<u8>> {
+    use nbt_protocol::name::{NetbiosName, Scope, ScopedName};
+    use nbt_protocol::wire::Emit;
+    use nbt_protocol::wire::ns::NameServicePacket;
+    let mut v = Vec::new();
+    for pick in 0u8..32 {
+        for (name, suffix) in [
+            ("ALPHA", 0),
+            ("ALPHA", 0x20),
+            ("MEDIA", 0),
+            ("LABWG", 0x1e),
+            ("*", 0),
+        ] {
+            for scoped in [false, true] {
+                let name = if name == "*" {
+                    NetbiosName::WILDCARD
+                } else {
+                    NetbiosName::new(name, suffix).unwrap()
+                };
+                let scope = if scoped {
+                    Scope::new("corp.example").unwrap()
+                } else {
+                    Scope::none()
+                };
+                let q = ScopedName { name, scope };
+                for p in [
+                    NameServicePacket::name_query(0x1234, q.clone(), false),
+                    NameServicePacket::node_status_request(0x4321, q),
+                ] {
+                    let mut b = vec![pick];
+                    b.extend(p.to_vec().unwrap());
+                    v.push(b);
+                }
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn the_fast_path_answers_as_the_engine_does() {
+    for b in fast_answer_seeds() {
+        roundtrip::fast_answers(std::time::Instant::now(), &b);
     }
 }
