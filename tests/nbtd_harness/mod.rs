@@ -169,6 +169,21 @@ impl Daemon {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Its stderr once it holds `text`, waiting a bounded time for the reader thread to catch
+    /// up (a line nbtd logged before it answered a query may not be read yet); panics with
+    /// the stderr if it never does.
+    pub fn stderr_with(&self, text: &str) -> String {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.stderr();
+            if log.contains(text) {
+                return log;
+            }
+            assert!(Instant::now() < end, "nbtd never logged {text:?}:\n{log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Whether it has exited, without waiting.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
