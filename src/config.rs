@@ -82,6 +82,10 @@ pub struct Config {
     /// Answer hosts outside the subnet of the interface a request came in on. Default `false`,
     /// so that nbtd cannot be used to reflect traffic off the local link.
     pub answer_remote_subnets: bool,
+    /// Give the interface's MAC address as the unit ID in node status answers (what
+    /// `nmblookup -A` and `nbtstat -A` show). `false` zeroes it, like the rest of the statistics
+    /// block, which is always zero. Default `true`.
+    pub node_status_mac: bool,
     /// The log level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter such as
     /// `info,nbtd=debug`. The `RUST_LOG` environment variable takes precedence, and
     /// `--log-level` over both. Default `info`.
@@ -267,6 +271,7 @@ impl Default for Config {
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
+            node_status_mac: true,
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             user: DEFAULT_USER.to_owned(),
             drop_privileges: true,
@@ -468,6 +473,8 @@ pub struct Settings {
     pub control_socket: PathBuf,
     /// Answer hosts outside the receiving interface's subnet.
     pub answer_remote_subnets: bool,
+    /// The MAC address as the unit ID of node status answers.
+    pub node_status_mac: bool,
     /// The log filter.
     pub log_level: String,
     /// The user to become when started as root; `None` stays as started.
@@ -636,6 +643,7 @@ impl Config {
             state_dir: self.state_dir.clone(),
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
+            node_status_mac: self.node_status_mac,
             log_level: self.log_level.clone(),
             user: self.drop_privileges.then(|| self.user.clone()),
             metrics_listen,
@@ -965,6 +973,7 @@ mod tests {
         assert_eq!(s.state_dir, Path::new("/var/lib/nbtd"));
         assert_eq!(s.control_socket, Path::new("/run/nbtd/control.sock"));
         assert!(!s.answer_remote_subnets);
+        assert!(s.node_status_mac);
         assert_eq!(s.log_level, "info");
         let b = &s.browser;
         assert_eq!(b.os_level, 20);
@@ -1021,6 +1030,7 @@ mod tests {
             state_dir = "/tmp/s"
             control_socket = "/tmp/c.sock"
             answer_remote_subnets = true
+            node_status_mac = false
             log_level = "debug"
             [interfaces]
             allow = ["eth*", "lo"]
@@ -1064,6 +1074,7 @@ mod tests {
         assert_eq!(s.rescan_interval, None);
         assert_eq!(s.ports.name, 10137);
         assert!(s.answer_remote_subnets);
+        assert!(!s.node_status_mac);
         // The effective configuration prints as TOML that reads back the same.
         let again = Config::parse(&s.effective.to_string()).unwrap();
         assert_eq!(again, s.effective);

@@ -9,7 +9,9 @@ use std::time::Duration;
 use nbt_protocol::engine::names::{Disposition, NameConfig, NameEvent, NameState};
 use nbt_protocol::name::{NetbiosName, ScopedName};
 use nbt_protocol::wire::Emit;
-use nbt_protocol::wire::ns::{NameFlags, NameServicePacket, NbAddress, NmFlags, PacketKind, Rcode};
+use nbt_protocol::wire::ns::{
+    NameFlags, NameServicePacket, NbAddress, NmFlags, PacketKind, Rcode, Statistics,
+};
 use sim::{BROADCAST, Lan, ip, name};
 
 fn config(host: &str) -> NameConfig {
@@ -264,7 +266,15 @@ fn node_status_lists_every_name_with_flags_and_the_mac() {
             .collect();
         assert_eq!(got, want);
         assert_eq!(st.statistics.unit_id, [0x02, 0, 0, 0, 0, 1]);
-        assert_eq!(st.statistics.number_good_sends, 0, "statistics are zero");
+        assert_eq!(
+            st.statistics,
+            Statistics::with_unit_id([0x02, 0, 0, 0, 0, 1]),
+            "every statistic but the unit ID is zero"
+        );
+        // The block ends the datagram: the MAC, then 40 zero bytes.
+        let raw = &out[0].payload[out[0].payload.len() - 46..];
+        assert_eq!(raw[..6], [0x02, 0, 0, 0, 0, 1]);
+        assert!(raw[6..].iter().all(|&b| b == 0), "{raw:02x?}");
     }
     assert!(
         status(&mut lan, name("BRAVO", 0), ip(1)).is_empty(),
@@ -274,6 +284,25 @@ fn node_status_lists_every_name_with_flags_and_the_mac() {
         status(&mut lan, NetbiosName::WILDCARD, BROADCAST).is_empty(),
         "no broadcast `*`"
     );
+}
+
+#[test]
+fn node_status_mac_off_zeroes_the_whole_statistics_block() {
+    let mut lan = Lan::new();
+    let mut c = config("ALPHA");
+    c.node_status_mac = false;
+    lan.add_host(1, c, 1);
+    lan.run_for(Duration::from_secs(1));
+    let q = NameServicePacket::node_status_request(5, ScopedName::unscoped(NetbiosName::WILDCARD));
+    lan.client_send(client(), ip(1), &q.to_vec().unwrap());
+    let out = lan.take_outside();
+    assert_eq!(out.len(), 1);
+    let p = parse(&out[0].payload);
+    let st = p.answers[0].node_status().unwrap();
+    assert!(!st.names.is_empty(), "the name table is still there");
+    assert_eq!(st.statistics, Statistics::default());
+    let raw = &out[0].payload[out[0].payload.len() - 46..];
+    assert!(raw.iter().all(|&b| b == 0), "{raw:02x?}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Shared helpers of the end-to-end tests: a LAN of network namespaces with Samba peers
 //! ([`netns`]), a scripted name service peer on loopback ([`fake_peer`]), a reader of
-//! `smbclient -L`'s tables ([`smbclient`]), and the skip rules.
+//! `smbclient -L`'s tables ([`smbclient`]), abuse and load from inside a LAN and readers of a
+//! process's memory and CPU time ([`load`]), and the skip rules.
 //!
 //! Each test crate uses only part of this module, hence the `dead_code` allowance.
 
@@ -8,6 +9,7 @@
 
 pub mod daemon;
 pub mod fake_peer;
+pub mod load;
 pub mod netns;
 pub mod smbclient;
 

@@ -13,8 +13,8 @@
 //! - **Queries**: a query for a name we hold gets a positive answer, broadcast or not. A unicast
 //!   query for any other name gets NAM_ERR. A broadcast query is never answered negatively.
 //! - **Node status**: a unicast request for `*` or for any name we hold, unique or group, is
-//!   answered with every name on that interface and its MAC address; the rest of the statistics
-//!   block is zero, as Samba sends it. The name table is cut to fit a 576-byte datagram.
+//!   answered with every name on that interface and its MAC address as the unit ID (or zeros,
+//!   with [`NameConfig::node_status_mac`] off); the rest of the statistics block is zero. The name table is cut to fit a 576-byte datagram.
 //! - **Release**: [`NameEngine::shutdown`] broadcasts a NAME RELEASE REQUEST for every name held.
 //!   Releases and conflict demands from other nodes for our names are ignored and reported.
 //! - **Hygiene**: our own broadcasts (which the host loops back), packets with another scope, and,
@@ -68,6 +68,9 @@ pub struct NameConfig {
     pub answer_ttl: u32,
     /// Answer sources outside the receiving interface's subnet (off by default).
     pub answer_remote_subnets: bool,
+    /// Put the interface's MAC address in node status answers as the unit ID (on by default,
+    /// as Samba and Windows do); off, the whole statistics block is zero.
+    pub node_status_mac: bool,
 }
 
 impl NameConfig {
@@ -81,6 +84,7 @@ impl NameConfig {
             port: NAME_SERVICE_PORT,
             answer_ttl: DEFAULT_ANSWER_TTL,
             answer_remote_subnets: false,
+            node_status_mac: true,
         }
     }
 
@@ -812,9 +816,15 @@ impl NameEngine {
                 }
             })
             .collect();
+        // Every statistic is zero; only the unit ID may say something (the MAC, by default).
+        let unit_id = if self.config.node_status_mac {
+            iface.addr.mac
+        } else {
+            [0; 6]
+        };
         let status = NodeStatus {
             names,
-            statistics: Statistics::with_unit_id(iface.addr.mac),
+            statistics: Statistics::with_unit_id(unit_id),
         };
         NameServicePacket::node_status_response(trn_id, qname, status)
     }

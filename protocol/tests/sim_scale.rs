@@ -1,0 +1,127 @@
+//! Elections under loss at scale (issue #7): 20 hosts, 20% random loss per delivery, many seeds.
+//! For every seed it measures when the LAN first has exactly one master, and then, once stable,
+//! whether the master changes over a long simulated time. It reports:
+//! - the share of seeds with exactly one master within 10 s (the issue asks for at least 97%),
+//! - whether every seed had exactly one master within 5 minutes (the issue asks for all),
+//! - for the seeds watched for the long run, how many saw the master change (the issue: none
+//!   over 24 simulated hours).
+//!
+//! It is `#[ignore]`d, so `cargo test` does not run it (`sim_browser.rs` runs 50 seeds with a one
+//! hour watch on every `cargo test`). Knobs, all optional:
+//! - `NBT_SIM_SEEDS` (default 10000): seeds `0..N` for the first two measures;
+//! - `NBT_SIM_LONG_SEEDS` (default 100): the first M of them are also watched for the long run;
+//! - `NBT_SIM_HOURS` (default 24): the length of that watch, in simulated hours.
+//!
+//! Run it in release, at low priority:
+//!
+//! ```sh
+//! NBT_SIM_SEEDS=10000 NBT_SIM_LONG_SEEDS=100 NBT_SIM_HOURS=24 \
+//!   nice -n 19 cargo test --release -p nbt-protocol --test sim_scale -- --ignored --nocapture
+//! ```
+//!
+//! Cost: about 3 ms a seed for the first two measures, and 0.65 to 1.6 s a seed for a 24-hour
+//! watch (release build, one core, more under contention), so 10,000 seeds with a 24-hour
+//! watch of the first 1,000 take about half an hour at `nice -n 19` on a shared 2-core machine.
+//! The full 24-hour watch of all 10,000 seeds (2 to 4 hours) was not run.
+//!
+//! Results (`NBT_SIM_SEEDS=10000 NBT_SIM_LONG_SEEDS=1000 NBT_SIM_HOURS=24`):
+//! - before the second look and the re-win announcement (commit 576c0a0): one master within
+//!   10 s in 10,000 of 10,000 seeds, within 5 min in all (slowest 7.45 s); a second master
+//!   appeared within 24 h in 4 of 1,000 watched seeds (373, 398, 769, 968);
+//! - after: within 10 s in 10,000 of 10,000, within 5 min in all (slowest 9.2 s); a second
+//!   master appeared in 2 of 1,000 (seed 782 at minute 232, seed 844 at minute 1362), so the
+//!   test still fails. In seed 782, H01 lost to the master H00, then stood again 2 s later to
+//!   answer a late inferior ballot, ran on although it heard H00 announce itself as master,
+//!   missed H00's ballots and H00's defence of `LABWG<1D>` (all lost), and registered it too.
+//!   Not fixed yet: a browser could stop its run when the master that just beat it announces
+//!   itself, or not stand against inferior ballots while that master is fresh.
+
+mod sim;
+
+use std::time::{Duration, Instant};
+
+use sim::node::{NodeLan, configs};
+
+fn knob(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v:?} is not a whole number; unset it or fix it")),
+        Err(_) => default,
+    }
+}
+
+/// A LAN of 20 hosts at os level 20 (so the election is decided by uptime and name, the hardest
+/// case), 20% loss, seeded.
+fn lossy_lan(seed: u64) -> NodeLan {
+    let mut lan = NodeLan::new(seed);
+    lan.keep_wire = false;
+    lan.loss = 0.2;
+    for i in 0..20u8 {
+        let (nc, bc) = configs(&format!("H{i:02}"), "LABWG", 20);
+        lan.add(i + 1, nc, bc, seed * 100 + u64::from(i));
+    }
+    lan
+}
+
+#[test]
+#[ignore = "long: run by hand in release, see the module doc"]
+fn twenty_hosts_under_twenty_percent_loss_at_scale() {
+    let seeds = knob("NBT_SIM_SEEDS", 10_000);
+    let long_seeds = knob("NBT_SIM_LONG_SEEDS", 100).min(seeds);
+    let hours = knob("NBT_SIM_HOURS", 24);
+    let started = Instant::now();
+    let mut fast = 0u64;
+    let mut slowest = Duration::ZERO;
+    let mut no_master: Vec<u64> = Vec::new();
+    let mut changed: Vec<(u64, u64)> = Vec::new();
+    for seed in 0..seeds {
+        let mut lan = lossy_lan(seed);
+        let Some(took) =
+            lan.run_until_true(Duration::from_secs(300), |l| l.masters("LABWG").len() == 1)
+        else {
+            no_master.push(seed);
+            continue;
+        };
+        slowest = slowest.max(took);
+        if took <= Duration::from_secs(10) {
+            fast += 1;
+        }
+        if seed < long_seeds {
+            // Stable: a minute after the first single master, then watched minute by minute.
+            lan.run_for(Duration::from_secs(60));
+            let master = lan.masters("LABWG");
+            for minute in 0..hours * 60 {
+                lan.run_for(Duration::from_secs(60));
+                if lan.masters("LABWG") != master {
+                    changed.push((seed, minute));
+                    break;
+                }
+            }
+        }
+        if (seed + 1) % 500 == 0 {
+            eprintln!(
+                "{} seeds, {:.0?} so far: {fast} with one master within 10 s",
+                seed + 1,
+                started.elapsed()
+            );
+        }
+    }
+    let share = fast as f64 * 100.0 / seeds as f64;
+    eprintln!(
+        "20 hosts, 20% loss, {seeds} seeds in {:.1?}:\n\
+         - exactly one master within 10 s: {fast} of {seeds} ({share:.2}%)\n\
+         - exactly one master within 5 min: {} of {seeds} (slowest {slowest:?}; none: {no_master:?})\n\
+         - master changed within {hours} simulated hours after it was stable: {} of {long_seeds} \
+           watched (seed, minute): {changed:?}",
+        started.elapsed(),
+        seeds - no_master.len() as u64,
+        changed.len(),
+    );
+    assert!(
+        no_master.is_empty(),
+        "no single master within 5 minutes: seeds {no_master:?}"
+    );
+    assert!(changed.is_empty(), "the master changed: {changed:?}");
+    assert!(fast * 100 >= seeds * 97, "{fast} of {seeds} within 10 s");
+}
