@@ -10,7 +10,9 @@
 //! hour watch on every `cargo test`). Knobs, all optional:
 //! - `NBT_SIM_SEEDS` (default 10000): seeds `0..N` for the first two measures;
 //! - `NBT_SIM_LONG_SEEDS` (default 100): the first M of them are also watched for the long run;
-//! - `NBT_SIM_HOURS` (default 24): the length of that watch, in simulated hours.
+//! - `NBT_SIM_HOURS` (default 24): the length of that watch, in simulated hours;
+//! - `NBT_SIM_ONLY` (a comma-separated list of seeds, e.g. `782,844`): run just these seeds,
+//!   each with the long watch, instead of `0..N` (to replay a failure).
 //!
 //! Run it in release, at low priority:
 //!
@@ -64,18 +66,37 @@ fn lossy_lan(seed: u64) -> NodeLan {
     lan
 }
 
+/// The seeds of `NBT_SIM_ONLY`, if set.
+fn only_seeds() -> Option<Vec<u64>> {
+    let v = std::env::var("NBT_SIM_ONLY").ok()?;
+    let seeds: Vec<u64> = v
+        .split(',')
+        .map(|s| {
+            s.trim().parse().unwrap_or_else(|_| {
+                panic!("NBT_SIM_ONLY={v:?}: {s:?} is not a whole number; give seeds like 782,844")
+            })
+        })
+        .collect();
+    Some(seeds)
+}
+
 #[test]
 #[ignore = "long: run by hand in release, see the module doc"]
 fn twenty_hosts_under_twenty_percent_loss_at_scale() {
-    let seeds = knob("NBT_SIM_SEEDS", 10_000);
+    let only = only_seeds();
+    let seeds = only
+        .as_ref()
+        .map_or_else(|| knob("NBT_SIM_SEEDS", 10_000), |v| v.len() as u64);
     let long_seeds = knob("NBT_SIM_LONG_SEEDS", 100).min(seeds);
+    let long_seeds = if only.is_some() { seeds } else { long_seeds };
     let hours = knob("NBT_SIM_HOURS", 24);
     let started = Instant::now();
     let mut fast = 0u64;
     let mut slowest = Duration::ZERO;
     let mut no_master: Vec<u64> = Vec::new();
     let mut changed: Vec<(u64, u64)> = Vec::new();
-    for seed in 0..seeds {
+    for n in 0..seeds {
+        let seed = only.as_ref().map_or(n, |v| v[n as usize]);
         let mut lan = lossy_lan(seed);
         let Some(took) =
             lan.run_until_true(Duration::from_secs(300), |l| l.masters("LABWG").len() == 1)
@@ -87,7 +108,7 @@ fn twenty_hosts_under_twenty_percent_loss_at_scale() {
         if took <= Duration::from_secs(10) {
             fast += 1;
         }
-        if seed < long_seeds {
+        if n < long_seeds {
             // Stable: a minute after the first single master, then watched minute by minute.
             lan.run_for(Duration::from_secs(60));
             let master = lan.masters("LABWG");
@@ -99,10 +120,10 @@ fn twenty_hosts_under_twenty_percent_loss_at_scale() {
                 }
             }
         }
-        if (seed + 1) % 500 == 0 {
+        if (n + 1) % 500 == 0 {
             eprintln!(
                 "{} seeds, {:.0?} so far: {fast} with one master within 10 s",
-                seed + 1,
+                n + 1,
                 started.elapsed()
             );
         }
