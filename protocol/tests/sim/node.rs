@@ -41,8 +41,13 @@ pub struct NodeLan {
     pub keep_wire: bool,
     /// Probability in [0, 1) that a delivery is lost, per receiver.
     pub loss: f64,
+    /// Deliveries to drop on purpose: `(from, to, service, payload)` gives true to drop one.
+    pub cut: Option<Cut>,
     loss_rng: Rng,
 }
+
+/// A deterministic filter of deliveries, for [`NodeLan::cut`].
+pub type Cut = Box<dyn FnMut(Ipv4Addr, Ipv4Addr, Service, &[u8]) -> bool>;
 
 pub fn nb(s: &str, sfx: u8) -> NetbiosName {
     NetbiosName::new(s, sfx).unwrap()
@@ -65,6 +70,7 @@ impl NodeLan {
             wire: Vec::new(),
             keep_wire: true,
             loss: 0.0,
+            cut: None,
             loss_rng: Rng::new(seed ^ 0x5eed),
         }
     }
@@ -134,6 +140,15 @@ impl NodeLan {
                         }
                         // Our own broadcasts come back without loss, as from the local kernel.
                         if r != h && self.lost() {
+                            continue;
+                        }
+                        let to = self.hosts[r].addr;
+                        if r != h
+                            && self
+                                .cut
+                                .as_mut()
+                                .is_some_and(|f| f(from, to, t.service, &t.payload))
+                        {
                             continue;
                         }
                         let now = self.now;

@@ -26,6 +26,10 @@
 //! one a second, and after four with no better candidate heard we have won. A better ballot ends
 //! our run, and a master that loses gives its names up. Samba paces its ballots every 2 s and wins
 //! on the fifth; both schemes agree on who wins, because the comparison is the same.
+//! Two guards keep loss from making a second master (the `takeover` submodule): a browser that
+//! heard a better ballot within [`ELECTION_HOLD`] leaves the ballots it beats to that one, and a
+//! winner that still knows another master asks it for `WORKGROUP<1D>` before taking over, and
+//! runs again (up to [`MAX_RERUNS`] times) if it answers.
 //!
 //! **Fast failover**, beyond nmbd's up to 5 minutes: every browser that is not the master asks the
 //! master for `WORKGROUP<1D>` by unicast every [`BrowserConfig::master_probe_interval`] (3 s by
@@ -41,6 +45,7 @@
 
 pub mod list;
 mod reconfigure;
+mod takeover;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -58,6 +63,7 @@ use crate::wire::browse::{
 };
 use crate::wire::ns::NbAddress;
 use list::{BrowseLimits, BrowseList, Update};
+pub use takeover::{ELECTION_HOLD, MAX_RERUNS};
 
 /// Host announcement intervals after the first announcement (MS-BRWS 3.2.6), then 12 minutes.
 pub const ANNOUNCE_SCHEDULE: [Duration; 4] = [
@@ -295,6 +301,12 @@ struct Subnet {
     /// Browsers this master told to become backups, and when; counted as backups until they
     /// announce the role or [`APPOINTMENT_GRACE`] passes.
     appointed: Vec<(ServerName, Instant)>,
+    /// When we last heard a ballot better than ours (see [`takeover`]).
+    beaten_at: Option<Instant>,
+    /// Which look at the master we knew is in flight before we take over (0: none).
+    looking: u8,
+    /// How many times we ran again because that master still held `WORKGROUP<1D>`.
+    reruns: u8,
 }
 
 /// When the master check of a subnet runs: only while no query is in flight, once
@@ -406,6 +418,9 @@ impl BrowserEngine {
                 asked: false,
                 next_copy: None,
                 appointed: Vec::new(),
+                beaten_at: None,
+                looking: 0,
+                reruns: 0,
             },
         );
     }
@@ -524,6 +539,10 @@ impl BrowserEngine {
         if s.query != Some(id) {
             return;
         }
+        if s.looking != 0 {
+            self.on_look_result(now, iface, id, answers, names);
+            return;
+        }
         s.query = None;
         let second_look = std::mem::take(&mut s.second_look);
         if answers.is_empty() && !second_look {
@@ -548,6 +567,7 @@ impl BrowserEngine {
             (None, Some(m)) => {
                 s.master = None;
                 s.next_check = None;
+                s.beaten_at = None;
                 self.event(BrowserEvent::MasterLost {
                     iface,
                     addr: m.addr,
@@ -728,7 +748,7 @@ impl BrowserEngine {
         let Some(s) = self.subnets.get(&id) else {
             return;
         };
-        if s.election != Election::Idle || s.becoming {
+        if s.election != Election::Idle || s.becoming || s.looking != 0 {
             return;
         }
         let at = if now_ { now } else { now + delay };
@@ -785,10 +805,7 @@ impl BrowserEngine {
             self.announce(now, id);
             return;
         }
-        s.becoming = true;
-        let wg = self.config.workgroup;
-        names.add_name_on(now, id, NetbiosName::MSBROWSE, true);
-        names.add_name_on(now, id, wg.with_suffix(suffix::LOCAL_MASTER), false);
+        self.after_win(now, id, names);
     }
 
     fn become_master(&mut self, now: Instant, id: IfaceId) {
@@ -864,6 +881,11 @@ impl BrowserEngine {
         };
         let ours = self.ballot(now, s);
         if ours.beats(theirs) {
+            if takeover::stands_aside(s, now) {
+                return Disposition::Ignored(
+                    "a better browser we heard lately answers this ballot",
+                );
+            }
             self.start_election(now, id, "answering a ballot we beat", false);
             return Disposition::Handled;
         }
@@ -873,6 +895,12 @@ impl BrowserEngine {
             s.election = Election::Idle;
             s.master = None;
             s.next_check = Some(now + WINNER_GRACE);
+            s.beaten_at = Some(now);
+            s.reruns = 0;
+            if std::mem::take(&mut s.looking) != 0 {
+                // The look's answer no longer matters.
+                s.query = None;
+            }
         }
         self.demote(now, id, names);
         if was_running {
@@ -1043,6 +1071,7 @@ impl BrowserEngine {
             if is_master {
                 s.master = None;
                 s.next_check = None;
+                s.beaten_at = None;
                 self.event(BrowserEvent::MasterLost {
                     iface: id,
                     addr: src,
