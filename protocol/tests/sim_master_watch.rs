@@ -7,7 +7,9 @@
 //!   it then misses every packet of the master (seed 782 of `sim_scale`);
 //! - a browser that wins while it still knows the master, because it missed the master's
 //!   ballots, announcement and name defence, asks the master before taking over and runs again
-//!   (seed 844 of `sim_scale`).
+//!   (seed 844 of `sim_scale`), and so does one whose own probes lost a master that is still
+//!   there (seeds 69 and 228, once the first two were fixed);
+//! - two masters that start hearing each other hold an election, and one remains.
 
 mod sim;
 
@@ -320,5 +322,46 @@ fn two_masters_that_hear_each_other_hold_an_election_and_one_remains() {
         );
         lan.run_for(Duration::from_secs(60));
         assert_eq!(lan.masters("LABWG"), [0], "seed {seed}");
+    }
+}
+
+#[test]
+fn a_browser_whose_probes_lost_the_master_looks_again_before_taking_over() {
+    for seed in 0..10u64 {
+        let (mut lan, master) = settled(seed);
+        let others = (0..lan.hosts.len()).filter(|&h| h != master);
+        let b = others
+            .clone()
+            .find(|&h| lan.role(h) == Role::Backup)
+            .or_else(|| others.min())
+            .unwrap();
+        for h in &mut lan.hosts {
+            h.events.clear();
+        }
+        // Host b misses everything the master sends until it has won: its probes go unanswered,
+        // so it starts an election, whose ballots the master hears and answers in vain.
+        let (m_addr, b_addr) = (lan.hosts[master].addr, lan.hosts[b].addr);
+        lan.cut = Some(Box::new(move |from, to, _, _| {
+            from == m_addr && to == b_addr
+        }));
+        lan.run_until_true(Duration::from_secs(30), |l| {
+            has_event(l, b, |e| matches!(e, BrowserEvent::ElectionWon { .. }))
+        })
+        .unwrap_or_else(|| panic!("seed {seed}: host {b}, cut off from the master, did not win"));
+        assert!(
+            has_event(&lan, b, |e| matches!(e, BrowserEvent::MasterLost { .. })),
+            "seed {seed}: host {b} lost the master through its probes"
+        );
+        // Then only the master's defences of LABWG<1D> stay lost.
+        lan.cut = Some(Box::new(move |from, to, service, payload| {
+            from == m_addr && to == b_addr && is_registration_response(service, payload)
+        }));
+        let split = lan.run_until_true(Duration::from_secs(60), |l| l.masters("LABWG") != [master]);
+        assert_eq!(
+            split,
+            None,
+            "seed {seed}: host {b} took over beside the master its probes had lost: {:?}",
+            lan.masters("LABWG")
+        );
     }
 }

@@ -36,8 +36,8 @@
 //! default). A master that does not answer three tries (750 ms), and then three more at once (so
 //! that loss alone rarely looks like a dead master), is gone: the browser that noticed sends its
 //! ballot at once, the election runs as above, and the winner registers its names. Worst case
-//! with the defaults: 4.5 s to notice, up to 3 s of delay, 4 s of ballots and 0.75 s of
-//! registration, under 12.5 s in all. A master that wins an election it already held announces
+//! with the defaults: 4.5 s to notice, up to 3 s of delay, 4 s of ballots, 1.5 s to look at
+//! the lost master once more and 0.75 s of registration, under 14 s in all. A master that wins an election it already held announces
 //! itself at once, so that the browsers that lost know it again. A master that stops gracefully announces ServerType 0 and
 //! forces an election (Criteria 0), so the others start at once. The probes are ordinary name
 //! queries, and the ballots ordinary RequestElections, so Samba and Windows peers take part
@@ -307,6 +307,8 @@ struct Subnet {
     looking: u8,
     /// How many times we ran again because that master still held `WORKGROUP<1D>`.
     reruns: u8,
+    /// The master our probes last found gone, looked at again before we take over.
+    lost_master: Option<Ipv4Addr>,
 }
 
 /// When the master check of a subnet runs: only while no query is in flight, once
@@ -421,6 +423,7 @@ impl BrowserEngine {
                 beaten_at: None,
                 looking: 0,
                 reruns: 0,
+                lost_master: None,
             },
         );
     }
@@ -568,6 +571,7 @@ impl BrowserEngine {
                 s.master = None;
                 s.next_check = None;
                 s.beaten_at = None;
+                s.lost_master = Some(m.addr);
                 self.event(BrowserEvent::MasterLost {
                     iface,
                     addr: m.addr,
@@ -696,6 +700,7 @@ impl BrowserEngine {
         let known = s.master;
         let name = name.or(known.filter(|m| m.addr == addr).and_then(|m| m.name));
         s.master = Some(Master { name, addr });
+        s.lost_master = None;
         // A new master is probed from now on: this also ends the wait for the winner of an
         // election we lost, which would otherwise leave it unwatched for WINNER_GRACE.
         let new = known.is_none_or(|m| m.addr != addr);
@@ -897,6 +902,7 @@ impl BrowserEngine {
             s.next_check = Some(now + WINNER_GRACE);
             s.beaten_at = Some(now);
             s.reruns = 0;
+            s.lost_master = None;
             if std::mem::take(&mut s.looking) != 0 {
                 // The look's answer no longer matters.
                 s.query = None;

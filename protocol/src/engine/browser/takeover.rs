@@ -8,11 +8,13 @@
 //!   beside the master. Elections the browser starts itself (the master stopped answering or
 //!   went down) are not held back.
 //! - **Look before taking over.** A browser that wins while it still knows another master (it
-//!   was answering someone else's ballot, not replacing a master it found gone) asks that master
-//!   for `WORKGROUP<1D>` by unicast first, twice if the first look goes unanswered. If the master
-//!   answers, it has not heard our run: we run again (at most [`MAX_RERUNS`] times), so that it
-//!   hears our ballots and either wins or gives way. If it does not answer, we take over as
-//!   before. The broadcast registration's defence stays the last guard.
+//!   was answering someone else's ballot), or whose own probes found the master gone, asks that
+//!   master for `WORKGROUP<1D>` by unicast first, twice if the first look goes unanswered. If it
+//!   answers, it is alive and has not heard our run: we run again (at most [`MAX_RERUNS`]
+//!   times), so that it hears our ballots and either wins or gives way. If it does not answer,
+//!   we take over as before; a master that is really gone so costs up to 1.5 s more. A master
+//!   that said it is going down is not looked at. The broadcast registration's defence stays
+//!   the last guard.
 //!
 //! Neither changes who wins on a LAN without loss; nmbd and Windows have neither (MS-BRWS
 //! 3.3.5.8 lets every browser that beats a ballot stand), and peers need nothing new.
@@ -31,6 +33,14 @@ pub const ELECTION_HOLD: Duration = Duration::from_secs(30);
 /// How many times a winner runs again because the master it knew still holds `WORKGROUP<1D>`.
 pub const MAX_RERUNS: u8 = 2;
 
+/// The master to look at before taking over: the one we know, or the one our probes lost.
+fn look_target(s: &Subnet) -> Option<Ipv4Addr> {
+    s.master
+        .map(|m| m.addr)
+        .or(s.lost_master)
+        .filter(|&a| a != s.addr.addr)
+}
+
 /// Whether the browser of `s` leaves a ballot it beats to the better one it heard lately.
 pub(super) fn stands_aside(s: &Subnet, now: Instant) -> bool {
     s.role != Role::Master
@@ -45,7 +55,7 @@ impl BrowserEngine {
         let Some(s) = self.subnets.get(&id) else {
             return;
         };
-        let known = s.master.map(|m| m.addr).filter(|&a| a != s.addr.addr);
+        let known = look_target(s);
         match known {
             Some(addr) if s.reruns < MAX_RERUNS => self.look(now, id, addr, 1, names),
             _ => self.take_over(now, id, names),
@@ -85,14 +95,14 @@ impl BrowserEngine {
         let n = std::mem::take(&mut s.looking);
         let ours = s.addr.addr;
         let holder = answers.iter().map(|(_, nb)| nb.addr).find(|&a| a != ours);
-        match (holder, s.master) {
+        match (holder, look_target(s)) {
             (Some(addr), _) => {
                 // The master did not hear our run: run again so that it does.
                 s.reruns += 1;
                 self.set_master(now, id, None, addr);
                 self.start_election(now, id, "the master still holds <1D> after our run", true);
             }
-            (None, Some(m)) if n == 1 => self.look(now, id, m.addr, 2, names),
+            (None, Some(addr)) if n == 1 => self.look(now, id, addr, 2, names),
             (None, _) => self.take_over(now, id, names),
         }
     }
@@ -103,6 +113,7 @@ impl BrowserEngine {
             return;
         };
         s.reruns = 0;
+        s.lost_master = None;
         s.becoming = true;
         let wg = self.config.workgroup;
         names.add_name_on(now, id, NetbiosName::MSBROWSE, true);
