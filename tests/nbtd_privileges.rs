@@ -143,6 +143,30 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
     assert_eq!(field(&status, "CapBnd"), NET_BIND_SERVICE_MASK, "{status}");
     assert_eq!(field(&status, "CapInh"), "0000000000000000", "{status}");
     assert_eq!(field(&status, "NoNewPrivs"), "1", "{status}");
+    // Every thread, including the fast path's, which start before the switch: the same user,
+    // and no capability but CAP_NET_BIND_SERVICE.
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", d.pid())).unwrap();
+    let mut threads = 0;
+    for task in tasks {
+        let Ok(status) = std::fs::read_to_string(task.unwrap().path().join("status")) else {
+            continue; // the thread ended meanwhile
+        };
+        threads += 1;
+        let uids: Vec<String> = field(&status, "Uid")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(uids, vec![nobody.uid.to_string(); 4], "{status}");
+        assert_eq!(field(&status, "Groups"), "", "{status}");
+        for caps in ["CapEff", "CapPrm"] {
+            let v = field(&status, caps);
+            assert!(
+                v == NET_BIND_SERVICE_MASK || v == "0000000000000000",
+                "{caps} {status}"
+            );
+        }
+    }
+    assert!(threads >= 2, "the fast path's thread is missing");
     for path in [&state, &control, &control.parent().unwrap().to_owned()] {
         let meta = std::fs::symlink_metadata(path).unwrap();
         assert_eq!(
