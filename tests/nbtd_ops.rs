@@ -27,31 +27,6 @@ use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, free_tcp_port,
 /// The longest wait for an election on an idle loopback (four ballots a second apart).
 const ELECTION_PATIENCE: Duration = Duration::from_secs(40);
 
-/// Polls the status (bounded) until `done` holds.
-fn wait_for(
-    d: &mut Daemon,
-    dir: &Scratch,
-    what: &str,
-    patience: Duration,
-    done: impl Fn(&DaemonStatus) -> bool,
-) -> DaemonStatus {
-    let end = Instant::now() + patience;
-    let mut last = None;
-    while Instant::now() < end {
-        if let Some(s) = d.exited() {
-            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
-        }
-        if let Ok(st) = query_status(&dir.control_socket()) {
-            if done(&st) {
-                return st;
-            }
-            last = Some(st);
-        }
-        sleep(Duration::from_millis(50));
-    }
-    panic!("{what}: not within {patience:?}: {last:#?}\n{}", d.stderr());
-}
-
 fn all_active(st: &DaemonStatus) -> bool {
     let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
     !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
@@ -182,7 +157,7 @@ fn sighup_reloads_shares_keeps_names_and_list_and_metrics_tell_it() {
     );
     args.extend(dir.daemon_paths());
     let mut d = Daemon::start(&args);
-    wait_for(&mut d, &dir, "names active", PATIENCE, all_active);
+    d.wait_for_status(&dir.control_socket(), "names active", PATIENCE, all_active);
 
     // A server in the browse list, heard from another host.
     let peer = UdpSocket::bind("127.0.0.2:0").unwrap();
@@ -198,7 +173,7 @@ fn sighup_reloads_shares_keeps_names_and_list_and_metrics_tell_it() {
     // New shares, and a new workgroup, which waits for a restart.
     std::fs::write(&file, config(&["media", "photos"], "NEWWG", metrics_port)).unwrap();
     d.signal("HUP");
-    let st = wait_for(&mut d, &dir, "the reload", PATIENCE, |s| {
+    let st = d.wait_for_status(&dir.control_socket(), "the reload", PATIENCE, |s| {
         s.reloads.applied == 1
     });
     assert_eq!(st.workgroup, "TESTWG", "the workgroup waits for a restart");
@@ -221,7 +196,7 @@ fn sighup_reloads_shares_keeps_names_and_list_and_metrics_tell_it() {
     // An invalid file is refused; the running configuration stays.
     std::fs::write(&file, "[browser]\nos_level = 300\n").unwrap();
     d.signal("HUP");
-    wait_for(&mut d, &dir, "the refused reload", PATIENCE, |s| {
+    d.wait_for_status(&dir.control_socket(), "the refused reload", PATIENCE, |s| {
         s.reloads.failed == 1
     });
     let log = d.stderr_with("still running on the previous configuration");
@@ -229,14 +204,19 @@ fn sighup_reloads_shares_keeps_names_and_list_and_metrics_tell_it() {
     assert_eq!(shares(session_port), ["media", "photos", "IPC$"]);
 
     // The election it stood in as preferred master shows in `nbt daemon`.
-    let st = wait_for(&mut d, &dir, "an election won", ELECTION_PATIENCE, |s| {
-        s.interfaces.iter().any(|i| {
-            i.browser
-                .elections
-                .iter()
-                .any(|e| e.kind == ElectionKind::Won)
-        })
-    });
+    let st = d.wait_for_status(
+        &dir.control_socket(),
+        "an election won",
+        ELECTION_PATIENCE,
+        |s| {
+            s.interfaces.iter().any(|i| {
+                i.browser
+                    .elections
+                    .iter()
+                    .any(|e| e.kind == ElectionKind::Won)
+            })
+        },
+    );
     let lo = &st.interfaces[0].browser;
     assert!(
         lo.elections.iter().any(|e| e.kind == ElectionKind::Started),

@@ -8,11 +8,8 @@ mod nbtd_harness;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-use nbtd::control::{DaemonStatus, NameStatusState, query_status};
-use nbtd_harness::{Daemon, Netns, PATIENCE};
+use nbtd_harness::{Daemon, Netns, PATIENCE, active_on};
 
 /// `CAP_NET_BIND_SERVICE` as a capability mask in `/proc/PID/status`.
 const NET_BIND_SERVICE_MASK: &str = "0000000000000400";
@@ -24,37 +21,6 @@ impl Drop for TmpDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn wait_for(
-    d: &mut Daemon,
-    control: &std::path::Path,
-    what: &str,
-    done: impl Fn(&DaemonStatus) -> bool,
-) -> DaemonStatus {
-    let end = Instant::now() + PATIENCE;
-    let mut last = None;
-    while Instant::now() < end {
-        if let Some(s) = d.exited() {
-            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
-        }
-        if let Ok(st) = query_status(control) {
-            if done(&st) {
-                return st;
-            }
-            last = Some(st);
-        }
-        sleep(Duration::from_millis(100));
-    }
-    panic!("{what}: not within {PATIENCE:?}: {last:#?}\n{}", d.stderr());
-}
-
-fn active_on(st: &DaemonStatus, addr: Ipv4Addr) -> bool {
-    st.interfaces.iter().any(|i| {
-        i.address == addr
-            && !i.names.is_empty()
-            && i.names.iter().all(|n| n.state == NameStatusState::Active)
-    })
 }
 
 /// The value of a `/proc/PID/status` field.
@@ -124,7 +90,7 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
     );
     let mut d = Daemon::spawn_dropping_privileges(cmd);
     let first = Ipv4Addr::new(10, 78, 0, 1);
-    wait_for(&mut d, &control, "names active on nbt0", |s| {
+    d.wait_for_status(&control, "names active on nbt0", PATIENCE, |s| {
         active_on(s, first)
     });
 
@@ -193,7 +159,7 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
     // An address that appears later gets its ports 137, 138 and 139 all the same.
     ns.ip(&["addr", "add", "10.78.1.1/24", "dev", "nbt1"]);
     let second = Ipv4Addr::new(10, 78, 1, 1);
-    let st = wait_for(&mut d, &control, "the new address served", |s| {
+    let st = d.wait_for_status(&control, "the new address served", PATIENCE, |s| {
         active_on(s, second) && s.session.is_some_and(|x| x.serving == 2)
     });
     assert_eq!(st.interfaces.len(), 2, "{st:#?}");

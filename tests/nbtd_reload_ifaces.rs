@@ -5,45 +5,12 @@
 mod nbtd_harness;
 
 use std::net::Ipv4Addr;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
 
-use nbtd::control::{DaemonStatus, NameStatusState, query_status};
-use nbtd_harness::{Daemon, Netns, PATIENCE, Scratch};
-
-fn wait_for(
-    d: &mut Daemon,
-    dir: &Scratch,
-    what: &str,
-    done: impl Fn(&DaemonStatus) -> bool,
-) -> DaemonStatus {
-    let end = Instant::now() + PATIENCE;
-    let mut last = None;
-    while Instant::now() < end {
-        if let Some(s) = d.exited() {
-            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
-        }
-        if let Ok(st) = query_status(&dir.control_socket()) {
-            if done(&st) {
-                return st;
-            }
-            last = Some(st);
-        }
-        sleep(Duration::from_millis(100));
-    }
-    panic!("{what}: not within {PATIENCE:?}: {last:#?}\n{}", d.stderr());
-}
+use nbtd::control::DaemonStatus;
+use nbtd_harness::{Daemon, Netns, PATIENCE, Scratch, active_on};
 
 fn served(st: &DaemonStatus) -> Vec<Ipv4Addr> {
     st.interfaces.iter().map(|i| i.address).collect()
-}
-
-fn active_on(st: &DaemonStatus, addr: Ipv4Addr) -> bool {
-    st.interfaces.iter().any(|i| {
-        i.address == addr
-            && !i.names.is_empty()
-            && i.names.iter().all(|n| n.state == NameStatusState::Active)
-    })
 }
 
 #[test]
@@ -77,21 +44,32 @@ fn sighup_applies_a_new_allow_list_at_once() {
         .args(["--netbios-name", "RELOADIF", "--log-level", "info"])
         .args(dir.daemon_paths());
     let mut d = Daemon::spawn(cmd);
-    let st = wait_for(&mut d, &dir, "names active on nbt0", |s| active_on(s, a));
+    let st = d.wait_for_status(
+        &dir.control_socket(),
+        "names active on nbt0",
+        PATIENCE,
+        |s| active_on(s, a),
+    );
     assert_eq!(served(&st), [a]);
 
     write("[\"nbt*\"]");
     d.signal("HUP");
-    let st = wait_for(&mut d, &dir, "nbt1 served after the reload", |s| {
-        active_on(s, b) && active_on(s, a)
-    });
+    let st = d.wait_for_status(
+        &dir.control_socket(),
+        "nbt1 served after the reload",
+        PATIENCE,
+        |s| active_on(s, b) && active_on(s, a),
+    );
     assert_eq!(st.interfaces.len(), 2, "{st:#?}");
 
     write("[\"nbt1\"]");
     d.signal("HUP");
-    let st = wait_for(&mut d, &dir, "nbt0 dropped after the reload", |s| {
-        served(s) == [b]
-    });
+    let st = d.wait_for_status(
+        &dir.control_socket(),
+        "nbt0 dropped after the reload",
+        PATIENCE,
+        |s| served(s) == [b],
+    );
     assert!(active_on(&st, b), "nbt1's names are kept: {st:#?}");
     assert_eq!(st.reloads.applied, 2);
 

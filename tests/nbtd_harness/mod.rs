@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use nbtd::control::{DaemonStatus, NameStatusState, query_status};
 use nbtd::protocol::name::ScopedName;
 use nbtd::protocol::wire::Emit;
 use nbtd::protocol::wire::ns::NameServicePacket;
@@ -182,6 +183,35 @@ impl Daemon {
             assert!(Instant::now() < end, "nbtd never logged {text:?}:\n{log}");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Polls its status on `control` until `done` holds, for at most `patience`; panics with
+    /// `what`, the last status and the stderr if it never does, or at once if nbtd exits.
+    pub fn wait_for_status(
+        &mut self,
+        control: &Path,
+        what: &str,
+        patience: Duration,
+        done: impl Fn(&DaemonStatus) -> bool,
+    ) -> DaemonStatus {
+        let end = Instant::now() + patience;
+        let mut last = None;
+        while Instant::now() < end {
+            if let Some(s) = self.exited() {
+                panic!("nbtd exited with {s:?}:\n{}", self.stderr());
+            }
+            if let Ok(st) = query_status(control) {
+                if done(&st) {
+                    return st;
+                }
+                last = Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "{what}: not within {patience:?}: {last:#?}\n{}",
+            self.stderr()
+        );
     }
 
     /// Whether it has exited, without waiting.
@@ -400,4 +430,13 @@ impl Drop for Netns {
             });
         let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
     }
+}
+
+/// Whether the status shows `addr` served with every one of its names active.
+pub fn active_on(st: &DaemonStatus, addr: Ipv4Addr) -> bool {
+    st.interfaces.iter().any(|i| {
+        i.address == addr
+            && !i.names.is_empty()
+            && i.names.iter().all(|n| n.state == NameStatusState::Active)
+    })
 }
