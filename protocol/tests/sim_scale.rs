@@ -12,7 +12,9 @@
 //! - `NBT_SIM_LONG_SEEDS` (default 100): the first M of them are also watched for the long run;
 //! - `NBT_SIM_HOURS` (default 24): the length of that watch, in simulated hours;
 //! - `NBT_SIM_ONLY` (a comma-separated list of seeds, e.g. `782,844`): run just these seeds,
-//!   each with the long watch, instead of `0..N` (to replay a failure).
+//!   each with the long watch, instead of `0..N` (to replay a failure);
+//! - `NBT_SIM_THREADS` (default: the number of cores): seeds run on this many threads, each
+//!   seed on one thread, so the results do not depend on it.
 //!
 //! Run it in release, at low priority:
 //!
@@ -87,6 +89,47 @@ fn only_seeds() -> Option<Vec<u64>> {
     Some(seeds)
 }
 
+/// What one seed showed.
+enum Outcome {
+    /// No single master within 5 minutes.
+    NoMaster,
+    /// A single master after this long; and if watched, the minute the master changed.
+    Master(Duration, Option<u64>),
+}
+
+/// Runs one seed: the time to a single master, then (if `watch_hours` is not zero) the watch.
+fn run_seed(seed: u64, watch_hours: u64) -> Outcome {
+    let mut lan = lossy_lan(seed);
+    let Some(took) =
+        lan.run_until_true(Duration::from_secs(300), |l| l.masters("LABWG").len() == 1)
+    else {
+        return Outcome::NoMaster;
+    };
+    if watch_hours == 0 {
+        return Outcome::Master(took, None);
+    }
+    // Stable: a minute after the first single master, then watched minute by minute.
+    lan.run_for(Duration::from_secs(60));
+    let master = lan.masters("LABWG");
+    for minute in 0..watch_hours * 60 {
+        lan.run_for(Duration::from_secs(60));
+        if lan.masters("LABWG") != master {
+            return Outcome::Master(took, Some(minute));
+        }
+    }
+    Outcome::Master(took, None)
+}
+
+/// What all seeds showed, gathered from the worker threads.
+#[derive(Default)]
+struct Tally {
+    done: u64,
+    fast: u64,
+    slowest: Duration,
+    no_master: Vec<u64>,
+    changed: Vec<(u64, u64)>,
+}
+
 #[test]
 #[ignore = "long: run by hand in release, see the module doc"]
 fn twenty_hosts_under_twenty_percent_loss_at_scale() {
@@ -97,48 +140,61 @@ fn twenty_hosts_under_twenty_percent_loss_at_scale() {
     let long_seeds = knob("NBT_SIM_LONG_SEEDS", 100).min(seeds);
     let long_seeds = if only.is_some() { seeds } else { long_seeds };
     let hours = knob("NBT_SIM_HOURS", 24);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let threads = knob("NBT_SIM_THREADS", cores).clamp(1, 64);
     let started = Instant::now();
-    let mut fast = 0u64;
-    let mut slowest = Duration::ZERO;
-    let mut no_master: Vec<u64> = Vec::new();
-    let mut changed: Vec<(u64, u64)> = Vec::new();
-    for n in 0..seeds {
-        let seed = only.as_ref().map_or(n, |v| v[n as usize]);
-        let mut lan = lossy_lan(seed);
-        let Some(took) =
-            lan.run_until_true(Duration::from_secs(300), |l| l.masters("LABWG").len() == 1)
-        else {
-            no_master.push(seed);
-            continue;
-        };
-        slowest = slowest.max(took);
-        if took <= Duration::from_secs(10) {
-            fast += 1;
-        }
-        if n < long_seeds {
-            // Stable: a minute after the first single master, then watched minute by minute.
-            lan.run_for(Duration::from_secs(60));
-            let master = lan.masters("LABWG");
-            for minute in 0..hours * 60 {
-                lan.run_for(Duration::from_secs(60));
-                if lan.masters("LABWG") != master {
-                    changed.push((seed, minute));
-                    break;
+    let tally = std::sync::Mutex::new(Tally::default());
+    let next = std::sync::atomic::AtomicU64::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= seeds {
+                        break;
+                    }
+                    let seed = only.as_ref().map_or(n, |v| v[n as usize]);
+                    let outcome = run_seed(seed, if n < long_seeds { hours } else { 0 });
+                    let mut t = tally.lock().unwrap();
+                    t.done += 1;
+                    match outcome {
+                        Outcome::NoMaster => t.no_master.push(seed),
+                        Outcome::Master(took, change) => {
+                            t.slowest = t.slowest.max(took);
+                            if took <= Duration::from_secs(10) {
+                                t.fast += 1;
+                            }
+                            if let Some(minute) = change {
+                                t.changed.push((seed, minute));
+                            }
+                        }
+                    }
+                    if t.done % 50 == 0 {
+                        eprintln!(
+                            "{} seeds, {:.0?} so far: {} with one master within 10 s, master \
+                             changed in {:?}",
+                            t.done,
+                            started.elapsed(),
+                            t.fast,
+                            t.changed
+                        );
+                    }
                 }
-            }
+            });
         }
-        if (n + 1) % 50 == 0 {
-            eprintln!(
-                "{} seeds, {:.0?} so far: {fast} with one master within 10 s, master changed \
-                 in {changed:?}",
-                n + 1,
-                started.elapsed()
-            );
-        }
-    }
+    });
+    let Tally {
+        fast,
+        slowest,
+        mut no_master,
+        mut changed,
+        ..
+    } = tally.into_inner().unwrap();
+    no_master.sort_unstable();
+    changed.sort_unstable();
     let share = fast as f64 * 100.0 / seeds as f64;
     eprintln!(
-        "20 hosts, 20% loss, {seeds} seeds in {:.1?}:\n\
+        "20 hosts, 20% loss, {seeds} seeds on {threads} threads in {:.1?}:\n\
          - exactly one master within 10 s: {fast} of {seeds} ({share:.2}%)\n\
          - exactly one master within 5 min: {} of {seeds} (slowest {slowest:?}; none: {no_master:?})\n\
          - master changed within {hours} simulated hours after it was stable: {} of {long_seeds} \
