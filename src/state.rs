@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -86,6 +86,32 @@ enum Entry {
     },
 }
 
+/// `File1` as it is written: borrows the records and converts each as it goes.
+#[derive(Serialize)]
+struct FileOut<'a> {
+    format: u32,
+    saved_at: u64,
+    subnets: Subnets<'a>,
+}
+
+/// The records of every interface address, serialized as `File1::subnets`.
+struct Subnets<'a>(&'a BTreeMap<Ipv4Addr, Vec<Record>>);
+
+impl Serialize for Subnets<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(ip, records)| (ip, Entries(records))))
+    }
+}
+
+/// One address's records, serialized as its `Vec<Entry>`.
+struct Entries<'a>(&'a [Record]);
+
+impl Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(to_entry))
+    }
+}
+
 /// Writes bytes as text: printable ASCII as is, anything else and `\` as `\xNN`.
 pub fn escape(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len());
@@ -149,26 +175,23 @@ impl StateFile {
         &self.path
     }
 
-    /// Saves the lists of every interface address, atomically.
+    /// Saves the lists of every interface address, atomically. Each record becomes its entry
+    /// only as it is written, straight into the file: a save never holds a second copy of the
+    /// list, nor the whole JSON text.
     pub fn save(
         &self,
         wall: SystemTime,
         lists: &BTreeMap<Ipv4Addr, Vec<Record>>,
     ) -> Result<(), StateError> {
-        let subnets = lists
-            .iter()
-            .map(|(ip, records)| (*ip, records.iter().map(to_entry).collect()))
-            .collect();
-        let file = File1 {
+        let file = FileOut {
             format: FORMAT,
             saved_at: wall
                 .duration_since(UNIX_EPOCH)
                 .unwrap_or_default()
                 .as_secs(),
-            subnets,
+            subnets: Subnets(lists),
         };
-        let json = serde_json::to_vec(&file).map_err(|e| self.io(io::Error::other(e)))?;
-        self.write_atomically(&json)
+        self.write_atomically(|w| serde_json::to_writer(w, &file).map_err(io::Error::other))
     }
 
     fn io(&self, source: io::Error) -> StateError {
@@ -178,11 +201,17 @@ impl StateFile {
         }
     }
 
-    fn write_atomically(&self, bytes: &[u8]) -> Result<(), StateError> {
+    fn write_atomically(
+        &self,
+        write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+    ) -> Result<(), StateError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         let tmp = self.path.with_extension("json.tmp");
-        let mut f = File::create(&tmp).map_err(|e| self.io(e))?;
-        f.write_all(bytes).map_err(|e| self.io(e))?;
+        let f = File::create(&tmp).map_err(|e| self.io(e))?;
+        let mut w = BufWriter::new(&f);
+        write(&mut w).map_err(|e| self.io(e))?;
+        w.flush().map_err(|e| self.io(e))?;
+        drop(w);
         f.sync_all().map_err(|e| self.io(e))?;
         drop(f);
         fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
@@ -416,6 +445,31 @@ mod tests {
         // After 36 minutes down nothing is left.
         let gone = f.load(wall + Duration::from_secs(36 * 60)).unwrap();
         assert!(gone[&Ipv4Addr::new(198, 18, 0, 1)].is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_streamed_file_is_the_file_built_whole() {
+        let dir = tmpdir("streamed");
+        let f = StateFile::new(&dir);
+        let now = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut lists = BTreeMap::new();
+        lists.insert(Ipv4Addr::new(198, 18, 0, 1), sample(now).snapshot(now));
+        lists.insert(Ipv4Addr::new(198, 18, 1, 1), Vec::new());
+        f.save(wall, &lists).unwrap();
+        let whole = File1 {
+            format: FORMAT,
+            saved_at: 1_800_000_000,
+            subnets: lists
+                .iter()
+                .map(|(ip, records)| (*ip, records.iter().map(to_entry).collect()))
+                .collect(),
+        };
+        assert_eq!(
+            fs::read(f.path()).unwrap(),
+            serde_json::to_vec(&whole).unwrap()
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -1,6 +1,6 @@
 //! Safe wrappers of the few Linux system calls std does not offer: user lookup, the switch to
-//! another user with one capability kept, and the monotonic clock. The only unsafe code of the
-//! crate is here.
+//! another user with one capability kept, the monotonic clock, and handing freed heap back to
+//! the kernel. The only unsafe code of the crate is here.
 
 #![allow(unsafe_code)]
 
@@ -177,6 +177,18 @@ pub fn monotonic_usec() -> u64 {
     // SAFETY: a valid timespec to fill; CLOCK_MONOTONIC always exists on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     (ts.tv_sec as u64) * 1_000_000 + (ts.tv_nsec as u64) / 1000
+}
+
+/// Hands the heap's free pages back to the kernel (glibc's `malloc_trim`), after a burst of
+/// short-lived allocations such as a save of the browse list: otherwise the allocator keeps them
+/// and the daemon's resident memory stays at the burst's peak. Elsewhere than glibc, nothing.
+pub fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer; it only walks the allocator's own free lists, under
+    // the allocator's locks, and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -91,6 +91,7 @@ host() {
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; } # the peak of VmRSS so far
 # CPU ticks (utime + stime) and context switches (voluntary + involuntary, all threads).
 cpu_ticks() { awk '{ sub(/.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
@@ -135,6 +136,7 @@ start_nmbd() { # start_nmbd NS DIR: nmbd in the foreground, in the background of
   echo $!
 }
 start_nbtd() { # start_nbtd NS NAME WORKGROUP DIR [extra args]
+  # It stays root (like nmbd here): the work directory is mktemp's, which only root may enter.
   local ns=$1 name=$2 wg=$3 dir=$4; shift 4
   mkdir -p "$dir"
   cat >"$dir/nbtd.toml" <<EOF
@@ -144,7 +146,7 @@ max_servers_total = 40000
 EOF
   ip netns exec "$ns" "$BIN/nbtd" --config "$dir/nbtd.toml" --interfaces lan0 --netbios-name "$name" \
     --workgroup "$wg" --state-dir "$dir/state" --control-socket "$dir/control.sock" \
-    --log-level warn "$@" >"$dir/nbtd.out" 2>&1 &
+    --log-level warn --no-drop-privileges "$@" >"$dir/nbtd.out" 2>&1 &
   echo $!
 }
 
@@ -246,19 +248,23 @@ wait_until 180 in_ns nbtbench-gen nmblookup -s "$WORK/nmbd/smb.conf" -B "$NET.25
 nmbd_rss0=$(rss_kb "$NMBD_PID")
 say "browse list: announcing 10,000 servers to nmbd"
 in_ns nbtbench-gen "$BIN/nbt" bench announce "$GEN_IP" "$NET.255" NMBDWG --count 10000 --prefix NM --rate 4000
-sleep 3
+# Settled: 12 s, so that work the announcements set off (nbtd saves its list every 10 s while it
+# changes) is done and counted, in the peak as well as in what stays resident.
+sleep 12
 nmbd_rss1=$(rss_kb "$NMBD_PID")
+nmbd_hwm1=$(hwm_kb "$NMBD_PID")
 before_entries=$(nbtd_servers "$WORK/nbtd/control.sock")
 nbtd_rss0=$(rss_kb "$NBTD_PID")
 say "browse list: announcing 10,000 servers to nbtd"
 in_ns nbtbench-gen "$BIN/nbt" bench announce "$GEN_IP" "$NBTD_IP" NBTDWG --count 10000 --prefix NB --rate 4000
 has_all() { [ "$(nbtd_servers "$WORK/nbtd/control.sock")" -ge $(( before_entries + 10000 )) ]; }
 wait_until 30 has_all || say "nbtd lists only $(nbtd_servers "$WORK/nbtd/control.sock") servers"
-sleep 2
+sleep 12
 after_entries=$(nbtd_servers "$WORK/nbtd/control.sock")
 nbtd_rss1=$(rss_kb "$NBTD_PID")
-echo "{\"section\":\"browse_rss\",\"server\":\"nbtd\",\"entries\":$(( after_entries - before_entries )),\"rss_kb_before\":$nbtd_rss0,\"rss_kb_after\":$nbtd_rss1}" >>"$RESULTS"
-echo "{\"section\":\"browse_rss\",\"server\":\"nmbd\",\"entries\":10000,\"rss_kb_before\":$nmbd_rss0,\"rss_kb_after\":$nmbd_rss1}" >>"$RESULTS"
+nbtd_hwm1=$(hwm_kb "$NBTD_PID")
+echo "{\"section\":\"browse_rss\",\"server\":\"nbtd\",\"entries\":$(( after_entries - before_entries )),\"rss_kb_before\":$nbtd_rss0,\"rss_kb_after\":$nbtd_rss1,\"hwm_kb_after\":$nbtd_hwm1}" >>"$RESULTS"
+echo "{\"section\":\"browse_rss\",\"server\":\"nmbd\",\"entries\":10000,\"rss_kb_before\":$nmbd_rss0,\"rss_kb_after\":$nmbd_rss1,\"hwm_kb_after\":$nmbd_hwm1}" >>"$RESULTS"
 for rep in 1 2 3; do
   line=$(in_ns nbtbench-gen "$BIN/nbt" bench list "$NBTD_IP" NBTDWG) || die "listing nbtd's browse list failed"
   echo "{\"section\":\"browse_list\",\"server\":\"nbtd\",\"result\":$line}" >>"$RESULTS"

@@ -198,6 +198,9 @@ impl Persist {
         self.last_save = Some(now);
         tokio::task::spawn_blocking(move || {
             let r = file.save(SystemTime::now(), &lists);
+            drop(lists);
+            // The snapshot and the writer's buffers are freed; give the pages back.
+            crate::sys::trim_heap();
             let _ = done.blocking_send(r);
         });
     }
