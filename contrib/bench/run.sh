@@ -10,6 +10,7 @@
 #   IDLE_SECS=60    length of the idle measurement
 #   OUT=BENCHMARKS.md  the report; RAW=contrib/bench/results.jsonl  the measurements behind it
 #   SECTIONS="idle load browse elections"   the parts to run
+#   WINDOWS="1 16 64"   the windows of the load section; KINDS="query status" its requests
 #   SKIP_BUILD=1    use the binaries already built in ${CARGO_TARGET_DIR:-target}/release
 #   PAUSE_FUZZERS=1 SIGSTOP processes whose command line holds "corpus/" while measuring, and
 #                   SIGCONT them afterwards (on any exit)
@@ -26,6 +27,8 @@ DURATION=${DURATION:-4s}
 IDLE_SECS=${IDLE_SECS:-60}
 OUT=${OUT:-$ROOT/BENCHMARKS.md}
 SECTIONS=" ${SECTIONS:-idle load browse elections} "
+WINDOWS=${WINDOWS:-1 16 64}
+KINDS=${KINDS:-query status}
 want() { [[ "$SECTIONS" == *" $1 "* ]]; }
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 WORK=$(mktemp -d /tmp/nbtbench.XXXXXX)
@@ -191,8 +194,8 @@ fi
 
 # --- load ------------------------------------------------------------------------------------
 want load && for rep in $(seq 1 "$REPEAT"); do
-  for kind in query status; do
-    for window in 1 16 64; do
+  for kind in $KINDS; do
+    for window in $WINDOWS; do
       for server in responder nbtd nmbd; do
         case $server in
           responder) ip=$RESP_IP name=RESPHOST pid=$RESP_PID ;;
@@ -201,7 +204,7 @@ want load && for rep in $(seq 1 "$REPEAT"); do
         esac
         say "load: run $rep/$REPEAT, $kind, window $window, $server"
         line=$(in_ns nbtbench-gen "$BIN/nbt" bench load "$ip" "$name" --kind "$kind" \
-          --window "$window" --duration "$DURATION" --server-pid "$pid") || true
+          --window "$window" --duration "$DURATION" --server-pid "$pid" ${LOAD_ARGS:-}) || true
         [ -n "$line" ] || die "the load generator failed against $server"
         echo "{\"section\":\"load\",\"server\":\"$server\",\"run\":$rep,\"result\":$line}" >>"$RESULTS"
       done

@@ -44,6 +44,8 @@ pub struct LoadRequest {
     pub timeout: Duration,
     /// The server's process, for its CPU time.
     pub server_pid: Option<u32>,
+    /// Poll the socket instead of sleeping in it while waiting for answers.
+    pub busy_poll: bool,
 }
 
 /// What a measurement found.
@@ -195,9 +197,17 @@ pub fn run(req: &LoadRequest) -> anyhow::Result<LoadReport> {
     );
     let socket = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
         .context("cannot open a UDP socket")?;
-    socket
-        .set_read_timeout(Some(Duration::from_millis(5)))
-        .context("cannot set the socket's read timeout")?;
+    if req.busy_poll {
+        // The loop below ends by the clock and the request count, so it spins for at most the
+        // run's length.
+        socket
+            .set_nonblocking(true)
+            .context("cannot make the socket non-blocking")?;
+    } else {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(5)))
+            .context("cannot set the socket's read timeout")?;
+    }
     let mut template = request_bytes(req.kind, req.name)?;
     let qlen = template.len() - 12 - 4;
     // The send time of each transaction ID in flight.

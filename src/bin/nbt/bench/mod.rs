@@ -66,6 +66,10 @@ struct LoadArgs {
     /// The server's PID, to report its CPU use.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Poll the socket without sleeping while waiting for answers (the generator takes a whole
+    /// core), so that its own wake-ups do not count in the round trip.
+    #[arg(long)]
+    busy_poll: bool,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +139,7 @@ pub async fn run(args: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Resu
                 max_requests: a.max_requests,
                 timeout: a.timeout,
                 server_pid: a.server_pid,
+                busy_poll: a.busy_poll,
             };
             let report = tokio::task::spawn_blocking(move || load::run(&req)).await??;
             println!("{}", serde_json::to_string(&report)?);
