@@ -336,6 +336,34 @@ pub struct BrowserEngine {
     shut_down: bool,
 }
 
+/// A browser that could be made a backup: ordered the most recently heard first, then in the
+/// list's order.
+struct Candidate {
+    recent: std::cmp::Reverse<Instant>,
+    order: usize,
+    name: ServerName,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Candidate {}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.recent, self.order).cmp(&(other.recent, other.order))
+    }
+}
+
 fn server_name(n: &NetbiosName) -> ServerName {
     ServerName::from_netbios_name(n).unwrap_or_default()
 }
@@ -1254,40 +1282,42 @@ impl BrowserEngine {
                     .server(&wg, n)
                     .is_some_and(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
         });
-        let peers: Vec<_> = s
-            .list
-            .servers(&wg)
-            .filter(|e| !e.name.eq_ignore_case(&me))
-            .collect();
+        // Counted and chosen in passes over the list, one entry at a time: a copy of the list
+        // here (up to 16,384 entries, at every announcement) would stay in the allocator.
+        let list = &s.list;
+        let peers = || list.servers(&wg).filter(|e| !e.name.eq_ignore_case(&me));
+        let have = peers()
+            .filter(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
+            .count()
+            + s.appointed.len();
+        let want = 1 + list.workgroup_server_count(&wg) / SERVERS_PER_BACKUP;
+        let room = want.saturating_sub(have);
         // Candidates: potential browsers heard directly (not restored or copied), the most
         // recently heard first, so that a host that went away is not chosen again and again.
-        let mut candidates: Vec<_> = peers
-            .iter()
-            .filter(|e| {
-                e.addr.is_some()
+        // The best `room` of them are kept in a heap whose top is the worst kept.
+        let mut best: std::collections::BinaryHeap<Candidate> =
+            std::collections::BinaryHeap::with_capacity(room.min(64) + 1);
+        if room > 0 {
+            for (order, e) in peers().enumerate() {
+                let candidate = e.addr.is_some()
                     && e.server_type.contains(ServerType::POTENTIAL_BROWSER)
                     && !e
                         .server_type
                         .intersects(ServerType::BACKUP_BROWSER | ServerType::MASTER_BROWSER)
-                    && !s.appointed.iter().any(|(n, _)| n.eq_ignore_case(&e.name))
-            })
-            .collect();
-        candidates.sort_by_key(|e| std::cmp::Reverse(e.last_seen));
-        let have = peers
-            .iter()
-            .filter(|e| e.server_type.contains(ServerType::BACKUP_BROWSER))
-            .count()
-            + s.appointed.len();
-        let want = if candidates.is_empty() && have == 0 {
-            0
-        } else {
-            1 + s.list.workgroup_server_count(&wg) / SERVERS_PER_BACKUP
-        };
-        let chosen: Vec<ServerName> = candidates
-            .iter()
-            .take(want.saturating_sub(have))
-            .map(|e| e.name)
-            .collect();
+                    && !s.appointed.iter().any(|(n, _)| n.eq_ignore_case(&e.name));
+                if candidate {
+                    best.push(Candidate {
+                        recent: std::cmp::Reverse(e.last_seen),
+                        order,
+                        name: e.name,
+                    });
+                    if best.len() > room {
+                        best.pop();
+                    }
+                }
+            }
+        }
+        let chosen: Vec<ServerName> = best.into_sorted_vec().into_iter().map(|c| c.name).collect();
         s.appointed.extend(chosen.iter().map(|n| (*n, now)));
         for name in chosen {
             self.send_frame(
