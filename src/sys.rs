@@ -1,6 +1,7 @@
 //! Safe wrappers of the few Linux system calls std does not offer: user lookup, the switch to
 //! another user with one capability kept, the monotonic clock, and handing freed heap back to
-//! the kernel. The only unsafe code of the crate is here.
+//! the kernel. The crate's other unsafe code is the batched socket calls (`daemon/mmsg.rs`) and
+//! the netlink socket (`daemon/netlink.rs`), each with its SAFETY comments.
 
 #![allow(unsafe_code)]
 
