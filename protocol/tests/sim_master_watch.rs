@@ -43,6 +43,17 @@ fn settled(seed: u64) -> (NodeLan, usize) {
     (lan, m[0])
 }
 
+/// The best browser after the master (a backup beats the potential browsers), so that no other
+/// browser ends its run.
+fn runner_up(lan: &NodeLan, master: usize) -> usize {
+    let others = (0..lan.hosts.len()).filter(|&h| h != master);
+    others
+        .clone()
+        .find(|&h| lan.role(h) == Role::Backup)
+        .or_else(|| others.min())
+        .unwrap()
+}
+
 fn elections_started(lan: &NodeLan) -> Vec<(usize, &'static str)> {
     let mut v = Vec::new();
     for (h, host) in lan.hosts.iter().enumerate() {
@@ -236,14 +247,7 @@ fn a_browser_that_lost_leaves_a_late_inferior_ballot_to_the_master() {
 fn a_winner_that_still_knows_the_master_asks_it_before_taking_over() {
     for seed in 0..10u64 {
         let (mut lan, master) = settled(seed);
-        // The best browser after the master (a backup beats the potential browsers), so that
-        // no other browser ends its run.
-        let others = (0..lan.hosts.len()).filter(|&h| h != master);
-        let b = others
-            .clone()
-            .find(|&h| lan.role(h) == Role::Backup)
-            .or_else(|| others.min())
-            .unwrap();
+        let b = runner_up(&lan, master);
         assert_eq!(
             lan.hosts[b].node.browser().master(IFACE).map(|m| m.1),
             Some(lan.hosts[master].addr),
@@ -329,12 +333,7 @@ fn two_masters_that_hear_each_other_hold_an_election_and_one_remains() {
 fn a_browser_whose_probes_lost_the_master_looks_again_before_taking_over() {
     for seed in 0..10u64 {
         let (mut lan, master) = settled(seed);
-        let others = (0..lan.hosts.len()).filter(|&h| h != master);
-        let b = others
-            .clone()
-            .find(|&h| lan.role(h) == Role::Backup)
-            .or_else(|| others.min())
-            .unwrap();
+        let b = runner_up(&lan, master);
         for h in &mut lan.hosts {
             h.events.clear();
         }
