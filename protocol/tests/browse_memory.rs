@@ -5,34 +5,12 @@
 //!
 //! Run with `--nocapture` to see the figure (contrib/bench/run.sh reports it).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
+mod counting;
+
 use std::time::{Duration, Instant};
 
 use nbt_protocol::engine::browser::list::{BrowseLimits, BrowseList};
 use nbt_protocol::wire::browse::{Announcement, ServerName, ServerType};
-
-/// Bytes allocated and not freed, by everything in this test binary.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is passed on to the system allocator unchanged; the counter only adds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's layout, passed on.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's pointer and layout, passed on.
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 const SERVERS: usize = 10_000;
 
@@ -58,12 +36,12 @@ fn bytes_per_server(scattered: bool) -> f64 {
         .collect();
     let now = Instant::now() + Duration::from_secs(1);
     let addr = Some(std::net::Ipv4Addr::new(198, 18, 2, 10));
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = counting::live();
     let mut list = BrowseList::new(limits);
     for a in &announcements {
         list.server_announced(now, &wg, a, addr);
     }
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = counting::live();
     assert_eq!(list.server_count(), SERVERS);
     let per = (after - before) as f64 / SERVERS as f64;
     drop(list);

@@ -5,41 +5,15 @@
 //! entries came in (contrib/bench/run.sh). Counted with a counting allocator that keeps the
 //! peak; no clock is involved.
 
+mod counting;
 mod sim;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::Ipv4Addr;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 
 use nbt_protocol::engine::browser::Role;
 use nbt_protocol::wire::browse::{Announcement, ServerName, ServerType};
 use sim::node::{IFACE, NodeLan, configs};
-
-/// Bytes allocated and not freed, by everything in this test binary.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-/// The most `LIVE` has been since it was last reset.
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is passed on to the system allocator unchanged; the counters only add.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let now = LIVE.fetch_add(l.size() as isize, Ordering::Relaxed) + l.size() as isize;
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // SAFETY: the caller's layout, passed on.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's pointer and layout, passed on.
-        unsafe { System.dealloc(p, l) }
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
 
 const SERVERS: usize = 10_000;
 
@@ -77,10 +51,9 @@ fn a_master_announcing_over_10000_servers_does_not_copy_its_list() {
 
     // The next announcements (the schedule is 1, 2, 4, 8, then 12 minutes: 13 minutes hold at
     // least one), each choosing backups, measured against what was live before.
-    let before = LIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = counting::reset_peak();
     lan.run_for(Duration::from_secs(13 * 60));
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let peak = counting::peak() - before;
     println!("a master's announcements over {SERVERS} servers: {peak} bytes at the peak");
     assert_eq!(lan.role(master), Role::Master);
     // What remains is the frames it sends (a BecomeBackup for each of the 313 backups it
