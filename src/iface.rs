@@ -173,6 +173,18 @@ pub fn scan(filter: &Filter) -> (Vec<Interface>, Vec<(String, SkipReason)>) {
     (used, skipped)
 }
 
+/// Whether interface `name` is up and still has IPv4 address `addr`, whatever the filter says:
+/// an address dropped from service while this holds can still send its goodbyes.
+pub fn still_has(name: &str, addr: Ipv4Addr) -> bool {
+    pnet_datalink::interfaces().into_iter().any(|i| {
+        i.name == name
+            && i.is_up()
+            && i.ips
+                .iter()
+                .any(|ip| matches!(ip, IpNetwork::V4(net) if net.ip() == addr))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,10 +9,13 @@ use std::time::Duration;
 use nbt_protocol::engine::Service;
 use nbt_protocol::engine::browser::Role;
 use nbt_protocol::engine::browser::list::{BrowseLimits, BrowseList};
+use nbt_protocol::engine::names::NameState;
+use nbt_protocol::name::NetbiosName;
 use nbt_protocol::wire::browse::{Announcement, BrowserFrame, ServerName, ServerType};
 use nbt_protocol::wire::dgram::Datagram;
+use nbt_protocol::wire::ns::{NameServicePacket, PacketKind};
 use nbt_protocol::wire::smb::TransactionRequest;
-use sim::node::{IFACE, NodeLan, configs};
+use sim::node::{IFACE, NodeLan, configs, nb};
 
 /// The browser frames on the wire from host address `from`, with their times.
 fn frames_from(lan: &NodeLan, from: std::net::Ipv4Addr) -> Vec<(Duration, BrowserFrame)> {
@@ -229,6 +232,77 @@ fn a_master_that_stops_gracefully_is_replaced_at_once() {
         .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
         .unwrap();
     assert!(took <= Duration::from_secs(10), "{took:?}");
+}
+
+/// A master that stops serving an address which still works (a reload excluded its interface)
+/// says goodbye there as at shutdown: it releases every name it held on it, the browser names
+/// too, and announces ServerType 0 and a forced election, so a successor takes over at once.
+/// An address that is gone gets nothing sent from it.
+#[test]
+fn a_master_that_stops_serving_a_working_address_releases_its_names_and_is_replaced_at_once() {
+    let (mut lan, best) = lan_of(3, 7);
+    lan.run_until_true(Duration::from_secs(120), |l| !l.masters("LABWG").is_empty())
+        .unwrap();
+    lan.run_for(Duration::from_secs(30));
+    assert_eq!(lan.masters("LABWG"), [best]);
+    let mut held: Vec<NetbiosName> = lan.hosts[best]
+        .node
+        .names()
+        .names()
+        .iter()
+        .filter(|n| n.state == NameState::Active)
+        .map(|n| n.name)
+        .collect();
+    held.sort();
+    assert!(held.contains(&nb("LABWG", 0x1D)), "{held:?}");
+    let from = lan.hosts[best].addr;
+    let before = lan.wire.len();
+    let now = lan.now;
+    lan.hosts[best].node.remove_interface(now, IFACE, true);
+    lan.deliver();
+    lan.kill(best);
+
+    let sent: Vec<_> = lan.wire[before..]
+        .iter()
+        .filter(|f| f.from == from)
+        .collect();
+    let mut released: Vec<NetbiosName> = sent
+        .iter()
+        .filter(|f| f.service == Service::Name)
+        .map(|f| {
+            let p = NameServicePacket::parse(&f.payload).unwrap();
+            assert_eq!(p.kind(), PacketKind::NameReleaseRequest, "{p:?}");
+            p.questions[0].name.name
+        })
+        .collect();
+    released.sort();
+    assert_eq!(released, held, "every name held on the address is released");
+    let goodbye: Vec<_> = frames_from(&lan, from)
+        .into_iter()
+        .filter(|(at, _)| *at == now - lan.start)
+        .map(|(_, f)| f)
+        .collect();
+    assert!(
+        matches!(&goodbye[..], [
+            BrowserFrame::HostAnnouncement(h),
+            BrowserFrame::LocalMasterAnnouncement(_),
+            BrowserFrame::RequestElection(_),
+        ] if h.server_type.is_empty()),
+        "{goodbye:#?}"
+    );
+    let took = lan
+        .run_until_true(Duration::from_secs(60), |l| l.masters("LABWG").len() == 1)
+        .unwrap();
+    assert!(took <= Duration::from_secs(10), "{took:?}");
+
+    // Another host's address disappears: nothing can be sent from it, and nothing is.
+    let other = (0..lan.hosts.len()).find(|&h| lan.hosts[h].up).unwrap();
+    let before = lan.wire.len();
+    let now = lan.now;
+    lan.hosts[other].node.remove_interface(now, IFACE, false);
+    assert!(lan.hosts[other].node.poll_transmit().is_none());
+    lan.deliver();
+    assert_eq!(lan.wire.len(), before);
 }
 
 #[test]

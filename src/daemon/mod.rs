@@ -718,12 +718,32 @@ impl Daemon {
             .map(|s| s.id)
             .collect();
         for &id in &gone {
-            // The address is gone: releases could not be sent from it.
-            self.remove_interface(now, id, false);
-            if let Some(s) = self.ifaces.close(id) {
+            let Some((name, addr)) = self
+                .ifaces
+                .get(id)
+                .map(|s| (s.iface.name.clone(), s.iface.addr))
+            else {
+                continue;
+            };
+            // Excluded by the configuration but still working: the names are released and the
+            // browser says goodbye from it before its sockets close. Gone or down: nothing can
+            // be sent from it.
+            let working = iface::still_has(&name, addr);
+            self.remove_interface(now, id, working);
+            if working {
+                self.flush().await;
+            }
+            self.ifaces.close(id);
+            if working {
                 info!(
-                    interface = %s.iface.name,
-                    address = %s.iface.addr,
+                    interface = %name,
+                    address = %addr,
+                    "no longer serving: the configuration excludes it; its names were released"
+                );
+            } else {
+                info!(
+                    interface = %name,
+                    address = %addr,
                     "no longer serving: the address is gone or the interface is down"
                 );
             }

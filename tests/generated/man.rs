@@ -126,7 +126,9 @@ fn nbtd_page() -> Generated {
         [roman(
             "Re-read the configuration file. The shares, the [browser] settings (except \
              local_master), the interface allow and deny lists and log_level change at once; \
-             names and the browse list are kept. A new name, workgroup, port, path, [session] or \
+             names and the browse list are kept. An address the new lists exclude is left as \
+             at SIGTERM (a ServerType 0 announcement, an election if it was the master, its \
+             names released) and no longer served. A new name, workgroup, port, path, [session] or \
              [metrics] setting waits for a restart, with a warning. A file with an error is \
              refused, with the error logged, and nbtd runs on as before.",
         )],

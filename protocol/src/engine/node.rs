@@ -66,9 +66,11 @@ impl Node {
         self.pump(now);
     }
 
-    /// Stops serving an interface address (see [`NameEngine::remove_interface`]).
+    /// Stops serving an interface address (see [`NameEngine::remove_interface`]). With
+    /// `release` (the address still works), the browser says goodbye on its subnet and the
+    /// names are released there; without, both are dropped silently.
     pub fn remove_interface(&mut self, now: Instant, id: IfaceId, release: bool) {
-        self.browser.remove_interface(id);
+        self.browser.remove_interface(id, release);
         self.names.remove_interface(now, id, release);
         self.pump(now);
     }

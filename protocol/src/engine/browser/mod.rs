@@ -456,8 +456,12 @@ impl BrowserEngine {
         );
     }
 
-    /// Stops browsing on an interface address.
-    pub fn remove_interface(&mut self, id: IfaceId) {
+    /// Stops browsing on an interface address. With `farewell` (the address still works), says
+    /// goodbye on its subnet first, as [`shutdown`](Self::shutdown) does on every subnet.
+    pub fn remove_interface(&mut self, id: IfaceId, farewell: bool) {
+        if farewell {
+            self.say_goodbye(id);
+        }
         self.subnets.remove(&id);
     }
 
@@ -1361,31 +1365,37 @@ impl BrowserEngine {
     pub fn shutdown(&mut self, now: Instant) {
         let ids: Vec<IfaceId> = self.subnets.keys().copied().collect();
         for id in ids {
-            let Some(s) = self.subnets.get(&id) else {
-                continue;
-            };
-            let a = self.our_announcement(s, Duration::ZERO, true);
-            let master = s.role == Role::Master;
-            self.send_frame(
-                id,
-                BrowserFrame::HostAnnouncement(a.clone()),
-                suffix::LOCAL_MASTER,
-            );
-            if master {
-                self.send_frame(
-                    id,
-                    BrowserFrame::LocalMasterAnnouncement(a),
-                    suffix::BROWSER_ELECTION,
-                );
-                self.send_frame(
-                    id,
-                    BrowserFrame::RequestElection(RequestElection::force()),
-                    suffix::BROWSER_ELECTION,
-                );
-            }
+            self.say_goodbye(id);
         }
         let _ = now;
         self.shut_down = true;
+    }
+
+    /// The goodbye on one subnet: a ServerType 0 announcement, and where we are the master, a
+    /// forced election.
+    fn say_goodbye(&mut self, id: IfaceId) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let a = self.our_announcement(s, Duration::ZERO, true);
+        let master = s.role == Role::Master;
+        self.send_frame(
+            id,
+            BrowserFrame::HostAnnouncement(a.clone()),
+            suffix::LOCAL_MASTER,
+        );
+        if master {
+            self.send_frame(
+                id,
+                BrowserFrame::LocalMasterAnnouncement(a),
+                suffix::BROWSER_ELECTION,
+            );
+            self.send_frame(
+                id,
+                BrowserFrame::RequestElection(RequestElection::force()),
+                suffix::BROWSER_ELECTION,
+            );
+        }
     }
 
     /// The datagram layer, to unwrap what arrives on the datagram port.
