@@ -67,6 +67,27 @@ pub fn bind_udp(
     port: u16,
     send_broadcast: bool,
 ) -> Result<std::net::UdpSocket, BindError> {
+    open_udp(iface, addr, port, send_broadcast, false)
+}
+
+/// Opens a non-blocking UDP socket bound to `addr:port` that receives only what arrives on
+/// interface `iface` (`SO_BINDTODEVICE`): for the limited broadcast address 255.255.255.255,
+/// which every interface shares, so that each interface has its own.
+pub fn bind_udp_on_device(
+    iface: &str,
+    addr: Ipv4Addr,
+    port: u16,
+) -> Result<std::net::UdpSocket, BindError> {
+    open_udp(iface, addr, port, false, true)
+}
+
+fn open_udp(
+    iface: &str,
+    addr: Ipv4Addr,
+    port: u16,
+    send_broadcast: bool,
+    on_device: bool,
+) -> Result<std::net::UdpSocket, BindError> {
     let fail = |source: io::Error| {
         let iface = iface.to_owned();
         match source.kind() {
@@ -87,6 +108,9 @@ pub fn bind_udp(
     // Best effort: a smaller buffer only means earlier drops under load.
     let _ = s.set_recv_buffer_size(RECV_BUFFER);
     s.set_nonblocking(true).map_err(fail)?;
+    if on_device {
+        s.bind_device(Some(iface.as_bytes())).map_err(fail)?;
+    }
     s.bind(&SocketAddrV4::new(addr, port).into())
         .map_err(fail)?;
     Ok(s.into())

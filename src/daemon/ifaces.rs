@@ -1,6 +1,8 @@
 //! The interface addresses served and their sockets. For each service (name, UDP 137; datagram,
-//! UDP 138): one unicast socket per address, which also sends, and one broadcast socket per
-//! broadcast address (shared by addresses on the same subnet). The unicast name-service socket
+//! UDP 138): one unicast socket per address, which also sends, one broadcast socket per
+//! broadcast address (shared by addresses on the same subnet), and one socket per interface for
+//! the limited broadcast address 255.255.255.255, bound to that interface (shared by its
+//! addresses), which some clients send to instead of the subnet's. The unicast name-service socket
 //! is read by a fast-path thread ([`super::fastpath`]); a receive task per other socket feeds the
 //! main loop. Each service has its own bounded queue, so that a flood of datagrams cannot crowd
 //! out the name service.
@@ -18,7 +20,7 @@ use tokio::task::JoinHandle;
 use super::fastpath::{FastPath, Published};
 use crate::iface::Interface;
 use crate::protocol::engine::{IfaceAddr, IfaceId, Service};
-use crate::sockets::{BindError, bind_udp};
+use crate::sockets::{BindError, bind_udp, bind_udp_on_device};
 
 /// The largest datagram read; name and datagram service packets are at most 576 bytes on the
 /// wire as peers send them, and anything longer than this is cut and then refused as malformed.
@@ -33,6 +35,8 @@ pub(crate) enum Via {
     Unicast(IfaceId),
     /// The broadcast socket of this broadcast address.
     Broadcast(Ipv4Addr),
+    /// The limited broadcast (255.255.255.255) socket of the interface with this index.
+    Limited(u32),
 }
 
 /// One received datagram.
@@ -132,7 +136,8 @@ impl Served {
     }
 }
 
-/// The broadcast sockets of one broadcast address, name service first.
+/// The broadcast sockets of one broadcast address, or the limited broadcast sockets of one
+/// interface, name service first.
 #[derive(Debug)]
 struct BroadcastSocket {
     tasks: [JoinHandle<()>; 2],
@@ -150,6 +155,8 @@ pub(crate) struct Interfaces {
     shared: Arc<Shared>,
     served: BTreeMap<IfaceId, Served>,
     broadcast: HashMap<Ipv4Addr, BroadcastSocket>,
+    /// The limited broadcast sockets, by interface index.
+    limited: HashMap<u32, BroadcastSocket>,
     ids: HashMap<Key, IfaceId>,
     next_id: u32,
 }
@@ -169,6 +176,7 @@ impl Interfaces {
             shared,
             served: BTreeMap::new(),
             broadcast: HashMap::new(),
+            limited: HashMap::new(),
             ids: HashMap::new(),
             next_id: 1,
         }
@@ -210,6 +218,7 @@ impl Interfaces {
                 }
             };
         let task = self.spawn_receiver(datagram.clone(), Service::Datagram, Via::Unicast(id));
+        self.join_limited(id, &iface);
         self.served.insert(
             id,
             Served {
@@ -248,6 +257,10 @@ impl Interfaces {
             self.join_broadcast(id, &iface)?;
             self.leave_broadcast(id, old.broadcast);
         }
+        if old.index != iface.index {
+            self.join_limited(id, &iface);
+            self.leave_limited(id, old.index);
+        }
         if let Some(s) = self.served.get_mut(&id) {
             s.iface = iface;
         }
@@ -259,6 +272,7 @@ impl Interfaces {
         let s = self.served.remove(&id)?;
         s.task.abort();
         self.leave_broadcast(id, s.iface.broadcast);
+        self.leave_limited(id, s.iface.index);
         Some(s)
     }
 
@@ -286,6 +300,13 @@ impl Interfaces {
     pub fn members(&self, broadcast: Ipv4Addr) -> &[IfaceId] {
         self.broadcast
             .get(&broadcast)
+            .map_or(&[], |b| b.members.as_slice())
+    }
+
+    /// The addresses that receive on the limited broadcast socket of interface `index`.
+    pub fn limited_members(&self, index: u32) -> &[IfaceId] {
+        self.limited
+            .get(&index)
             .map_or(&[], |b| b.members.as_slice())
     }
 
@@ -329,6 +350,62 @@ impl Interfaces {
         }
     }
 
+    /// Adds the address to its interface's limited broadcast sockets, opening them for the
+    /// interface's first address. The subnet's broadcast address is what NetBIOS speaks, so a
+    /// failure here is logged and the address served without them.
+    fn join_limited(&mut self, id: IfaceId, iface: &Interface) {
+        // A /32 on loopback has no broadcast; loopback gets no broadcasts from elsewhere.
+        if iface.broadcast == iface.addr || iface.name == "lo" {
+            return;
+        }
+        if let Some(b) = self.limited.get_mut(&iface.index) {
+            if !b.members.contains(&id) {
+                b.members.push(id);
+            }
+            return;
+        }
+        let open = |service| {
+            let port = self.ports.of(service);
+            let s = bind_udp_on_device(&iface.name, Ipv4Addr::BROADCAST, port)?;
+            to_tokio(iface, Ipv4Addr::BROADCAST, port, s)
+        };
+        let sockets = match (open(Service::Name), open(Service::Datagram)) {
+            (Ok(n), Ok(d)) => [n, d],
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(
+                    interface = %iface.name,
+                    "datagrams sent to 255.255.255.255 on this interface will not be heard: {e}"
+                );
+                return;
+            }
+        };
+        let via = Via::Limited(iface.index);
+        let [name, datagram] = sockets.map(Arc::new);
+        let tasks = [
+            self.spawn_receiver(name, Service::Name, via),
+            self.spawn_receiver(datagram, Service::Datagram, via),
+        ];
+        self.limited.insert(
+            iface.index,
+            BroadcastSocket {
+                tasks,
+                members: vec![id],
+            },
+        );
+    }
+
+    fn leave_limited(&mut self, id: IfaceId, index: u32) {
+        let Some(b) = self.limited.get_mut(&index) else {
+            return;
+        };
+        b.members.retain(|m| *m != id);
+        if b.members.is_empty() {
+            if let Some(b) = self.limited.remove(&index) {
+                b.tasks.iter().for_each(JoinHandle::abort);
+            }
+        }
+    }
+
     fn spawn_receiver(&self, socket: Arc<UdpSocket>, service: Service, via: Via) -> JoinHandle<()> {
         let tx = match service {
             Service::Name => self.tx_name.clone(),
@@ -344,7 +421,7 @@ impl Drop for Interfaces {
         for s in self.served.values() {
             s.task.abort();
         }
-        for b in self.broadcast.values() {
+        for b in self.broadcast.values().chain(self.limited.values()) {
             b.tasks.iter().for_each(JoinHandle::abort);
         }
     }

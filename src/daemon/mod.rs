@@ -537,6 +537,11 @@ impl Daemon {
                     self.handle(now, m.service, id, m.src, true, &m.data);
                 }
             }
+            Via::Limited(index) => {
+                for id in self.ifaces.limited_members(index).to_vec() {
+                    self.handle(now, m.service, id, m.src, true, &m.data);
+                }
+            }
         }
     }
 
