@@ -312,42 +312,17 @@ impl Interfaces {
 
     fn join_broadcast(&mut self, id: IfaceId, iface: &Interface) -> Result<(), BindError> {
         // A /32 on loopback has no broadcast of its own: its unicast socket gets everything.
-        if iface.broadcast == iface.addr {
-            return Ok(());
-        }
-        if let Some(b) = self.broadcast.get_mut(&iface.broadcast) {
-            if !b.members.contains(&id) {
-                b.members.push(id);
-            }
+        if iface.broadcast == iface.addr || join(&mut self.broadcast, &iface.broadcast, id) {
             return Ok(());
         }
         let sockets = self.bind_pair(iface, iface.broadcast, false)?;
-        let via = Via::Broadcast(iface.broadcast);
-        let [name, datagram] = sockets.map(Arc::new);
-        let tasks = [
-            self.spawn_receiver(name, Service::Name, via),
-            self.spawn_receiver(datagram, Service::Datagram, via),
-        ];
-        self.broadcast.insert(
-            iface.broadcast,
-            BroadcastSocket {
-                tasks,
-                members: vec![id],
-            },
-        );
+        let group = self.start_group(sockets, Via::Broadcast(iface.broadcast), id);
+        self.broadcast.insert(iface.broadcast, group);
         Ok(())
     }
 
     fn leave_broadcast(&mut self, id: IfaceId, broadcast: Ipv4Addr) {
-        let Some(b) = self.broadcast.get_mut(&broadcast) else {
-            return;
-        };
-        b.members.retain(|m| *m != id);
-        if b.members.is_empty() {
-            if let Some(b) = self.broadcast.remove(&broadcast) {
-                b.tasks.iter().for_each(JoinHandle::abort);
-            }
-        }
+        leave(&mut self.broadcast, &broadcast, id);
     }
 
     /// Adds the address to its interface's limited broadcast sockets, opening them for the
@@ -355,13 +330,10 @@ impl Interfaces {
     /// failure here is logged and the address served without them.
     fn join_limited(&mut self, id: IfaceId, iface: &Interface) {
         // A /32 on loopback has no broadcast; loopback gets no broadcasts from elsewhere.
-        if iface.broadcast == iface.addr || iface.name == "lo" {
-            return;
-        }
-        if let Some(b) = self.limited.get_mut(&iface.index) {
-            if !b.members.contains(&id) {
-                b.members.push(id);
-            }
+        if iface.broadcast == iface.addr
+            || iface.name == "lo"
+            || join(&mut self.limited, &iface.index, id)
+        {
             return;
         }
         let open = |service| {
@@ -379,30 +351,23 @@ impl Interfaces {
                 return;
             }
         };
-        let via = Via::Limited(iface.index);
-        let [name, datagram] = sockets.map(Arc::new);
-        let tasks = [
-            self.spawn_receiver(name, Service::Name, via),
-            self.spawn_receiver(datagram, Service::Datagram, via),
-        ];
-        self.limited.insert(
-            iface.index,
-            BroadcastSocket {
-                tasks,
-                members: vec![id],
-            },
-        );
+        let group = self.start_group(sockets, Via::Limited(iface.index), id);
+        self.limited.insert(iface.index, group);
     }
 
     fn leave_limited(&mut self, id: IfaceId, index: u32) {
-        let Some(b) = self.limited.get_mut(&index) else {
-            return;
-        };
-        b.members.retain(|m| *m != id);
-        if b.members.is_empty() {
-            if let Some(b) = self.limited.remove(&index) {
-                b.tasks.iter().for_each(JoinHandle::abort);
-            }
+        leave(&mut self.limited, &index, id);
+    }
+
+    /// Starts receiving on a shared socket pair (name service first), with `id` its first member.
+    fn start_group(&self, sockets: [UdpSocket; 2], via: Via, id: IfaceId) -> BroadcastSocket {
+        let [name, datagram] = sockets.map(Arc::new);
+        BroadcastSocket {
+            tasks: [
+                self.spawn_receiver(name, Service::Name, via),
+                self.spawn_receiver(datagram, Service::Datagram, via),
+            ],
+            members: vec![id],
         }
     }
 
@@ -422,6 +387,34 @@ impl Drop for Interfaces {
             s.task.abort();
         }
         for b in self.broadcast.values().chain(self.limited.values()) {
+            b.tasks.iter().for_each(JoinHandle::abort);
+        }
+    }
+}
+
+/// Adds `id` to the shared sockets under `key`, if they are open; whether they are.
+fn join<K: Eq + std::hash::Hash>(
+    groups: &mut HashMap<K, BroadcastSocket>,
+    key: &K,
+    id: IfaceId,
+) -> bool {
+    let Some(b) = groups.get_mut(key) else {
+        return false;
+    };
+    if !b.members.contains(&id) {
+        b.members.push(id);
+    }
+    true
+}
+
+/// Takes `id` out of the shared sockets under `key`, closing them after their last member.
+fn leave<K: Eq + std::hash::Hash>(groups: &mut HashMap<K, BroadcastSocket>, key: &K, id: IfaceId) {
+    let Some(b) = groups.get_mut(key) else {
+        return;
+    };
+    b.members.retain(|m| *m != id);
+    if b.members.is_empty() {
+        if let Some(b) = groups.remove(key) {
             b.tasks.iter().for_each(JoinHandle::abort);
         }
     }
