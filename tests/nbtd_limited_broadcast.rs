@@ -8,13 +8,12 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::daemon::{self, Nbtd};
+use common::daemon;
 use common::load::{browser_datagram, udp_in};
 use common::netns::Lan;
-use nbtd::control::{DaemonStatus, NameStatusState, query_status};
+use nbtd::control::query_status;
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::name::ScopedName;
 use nbtd::protocol::wire::Emit;
@@ -22,20 +21,6 @@ use nbtd::protocol::wire::browse::{Announcement, BrowserFrame, ServerName, Serve
 use nbtd::protocol::wire::ns::NameServicePacket;
 
 const LIMITED: Ipv4Addr = Ipv4Addr::BROADCAST;
-
-/// Waits up to 15 s for a status that satisfies `done`.
-fn wait_for(d: &Nbtd, what: &str, done: impl Fn(&DaemonStatus) -> bool) -> DaemonStatus {
-    let until = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(st) = query_status(&d.control) {
-            if done(&st) {
-                return st;
-            }
-        }
-        assert!(Instant::now() < until, "{what}:\n{}", d.log_text());
-        sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn name_queries_and_announcements_sent_to_255_255_255_255_are_heard() {
@@ -47,10 +32,7 @@ fn name_queries_and_announcements_sent_to_255_255_255_255_are_heard() {
         return;
     };
     let d = daemon::start(&lan, 1, "LIMITED", None, &[]);
-    wait_for(&d, "nbtd did not come up", |st| {
-        let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-        !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-    });
+    d.wait_active();
 
     // A broadcast name query to 255.255.255.255 from host 2 (bound to its address, so the
     // kernel knows which link the limited broadcast leaves on).
@@ -112,7 +94,7 @@ fn name_queries_and_announcements_sent_to_255_255_255_255_are_heard() {
     );
     let dg = udp_in(&lan, 2, SocketAddrV4::new(lan.ip(2), 138));
     dg.send_to(&bytes, (LIMITED, 138)).unwrap();
-    let st = wait_for(&d, "the announcement was not received", |st| {
+    let st = d.wait_for_status("the announcement was not received", |st| {
         st.datagram_service.received > before
     });
     assert_eq!(st.datagram_service.malformed, 0, "{st:#?}");

@@ -16,10 +16,10 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use common::daemon::{self, Nbtd, WG};
+use common::daemon::{self, WG};
 use common::load::{Querier, alive, browser_datagram, rss_kib, tcp_in, udp_in};
 use common::netns::Lan;
-use nbtd::control::{NameStatusState, query_status};
+use nbtd::control::query_status;
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::engine::Rng;
 use nbtd::protocol::name::ScopedName;
@@ -168,25 +168,6 @@ fn answered(q: &mut Querier, lan: &Lan) -> Option<Duration> {
     q.query(lan.ip(1), name, ANSWER_WAIT)
 }
 
-fn wait_active(d: &Nbtd) {
-    let until = Instant::now() + Duration::from_secs(15);
-    loop {
-        let active = query_status(&d.control).is_ok_and(|st| {
-            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-            !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-        });
-        if active {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "nbtd did not come up:\n{}",
-            d.log_text()
-        );
-        sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn random_truncated_mutated_and_oversized_input_on_every_port() {
     let Some(lan) = Lan::for_test(
@@ -197,7 +178,7 @@ fn random_truncated_mutated_and_oversized_input_on_every_port() {
         return;
     };
     let d = daemon::start(&lan, 1, "VICTIM", None, &[]);
-    wait_active(&d);
+    d.wait_active();
     // The session service listens on TCP 139 (it does by default).
     lan.wait_for_listener(1, 139, Duration::from_secs(10))
         .unwrap_or_else(|e| panic!("{e}\n{}", d.log_text()));

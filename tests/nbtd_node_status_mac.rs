@@ -9,13 +9,11 @@
 mod common;
 
 use std::net::SocketAddrV4;
-use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::daemon;
 use common::load::udp_in;
 use common::netns::Lan;
-use nbtd::control::{NameStatusState, query_status};
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::name::ScopedName;
 use nbtd::protocol::wire::Emit;
@@ -31,22 +29,7 @@ fn node_status_mac_false_sends_an_all_zero_statistics_block() {
         return;
     };
     let d = daemon::start(&lan, 1, "NOMAC", Some("node_status_mac = false\n"), &[]);
-    let until = Instant::now() + Duration::from_secs(15);
-    loop {
-        let active = query_status(&d.control).is_ok_and(|st| {
-            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-            !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-        });
-        if active {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "nbtd did not come up:\n{}",
-            d.log_text()
-        );
-        sleep(Duration::from_millis(50));
-    }
+    d.wait_active();
 
     // On the wire: the 46 bytes that end the answer are all zero.
     let s = udp_in(&lan, 2, SocketAddrV4::new(lan.ip(2), 0));

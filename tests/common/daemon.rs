@@ -3,6 +3,10 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nbtd::control::{DaemonStatus, NameStatusState, query_status};
 
 use super::netns::Lan;
 
@@ -81,5 +85,32 @@ impl Nbtd {
     /// Its log so far.
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits up to 15 s for a status that satisfies `done`, and returns it; fails the test
+    /// with `what` and the log otherwise.
+    pub fn wait_for_status(
+        &self,
+        what: &str,
+        done: impl Fn(&DaemonStatus) -> bool,
+    ) -> DaemonStatus {
+        let until = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(st) = query_status(&self.control) {
+                if done(&st) {
+                    return st;
+                }
+            }
+            assert!(Instant::now() < until, "{what}:\n{}", self.log_text());
+            sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until every name is active on every address, and returns the status then.
+    pub fn wait_active(&self) -> DaemonStatus {
+        self.wait_for_status("nbtd did not come up", |st| {
+            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
+            !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
+        })
     }
 }
