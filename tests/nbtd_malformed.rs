@@ -1,5 +1,6 @@
-//! A barrage of random, truncated, mutated and oversized input to UDP 137, UDP 138 and TCP 139
-//! of nbtd on a namespace LAN (issue #7, malformed input). After every case nbtd is alive, its
+//! A barrage of random, truncated, mutated and oversized input to UDP 137, UDP 138 (each sent to
+//! nbtd's address, the subnet's broadcast address and 255.255.255.255 in turn) and TCP 139 of
+//! nbtd on a namespace LAN (issue #7, malformed input). After every case nbtd is alive, its
 //! log holds no panic, its resident memory stays within [`RSS_BOUND_KIB`] of what it was before
 //! the first case, and a valid name query from another host is answered (the wait is bounded
 //! generously; the latency is printed, not asserted).
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::daemon::{self, WG};
 use common::load::{Querier, alive, browser_datagram, rss_kib, tcp_in, udp_in};
-use common::netns::Lan;
+use common::netns::{BROADCAST, Lan};
 use nbtd::control::query_status;
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::engine::Rng;
@@ -205,12 +206,15 @@ fn random_truncated_mutated_and_oversized_input_on_every_port() {
             let started = Instant::now();
             match port {
                 Port::Name | Port::Datagram => {
-                    let dst = (lan.ip(1), if let Port::Name = port { 137 } else { 138 });
+                    let number = if let Port::Name = port { 137 } else { 138 };
+                    // In turn to nbtd's address, the subnet's broadcast address and the
+                    // limited broadcast address: each has sockets of its own.
+                    let dsts = [lan.ip(1), BROADCAST, Ipv4Addr::BROADCAST];
                     for k in 0..UDP_PER_CASE {
                         let v = input(kind, port, &mut rng);
                         // Too large for one datagram only at the very top; such a send fails
                         // locally and is skipped.
-                        let _ = udp.send_to(&v, dst);
+                        let _ = udp.send_to(&v, (dsts[k % dsts.len()], number));
                         if k % 100 == 99 {
                             // Paced, so that most reach nbtd rather than a full socket buffer.
                             sleep(Duration::from_millis(2));
