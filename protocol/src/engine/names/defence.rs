@@ -1,0 +1,165 @@
+//! Registrations by other nodes: defending our unique names, and conflicts with our own
+//! registrations; releases and conflict demands from others, ignored and reported.
+
+use super::*;
+
+impl NameEngine {
+    pub(super) fn on_registration(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        let Some(iface) = self.ifaces.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let challenger = p
+            .additional
+            .first()
+            .and_then(|r| r.nb_addresses())
+            .and_then(|a| a.first())
+            .map_or(*src.ip(), |a| a.addr);
+        let Some(e) = iface
+            .entries
+            .iter()
+            .find(|e| e.name.eq_ignore_case(&qname.name))
+        else {
+            return Disposition::Ignored("registration of a name not ours");
+        };
+        if e.group {
+            return Disposition::Ignored("registration of one of our group names");
+        }
+        if e.state != NameState::Active {
+            return Disposition::Ignored("registration of a name we do not hold yet");
+        }
+        if challenger == iface.addr.addr {
+            return Disposition::Ignored("registration with our own address");
+        }
+        let owner = NbAddress::b_node(iface.addr.addr, false);
+        let answer = NameServicePacket::negative_registration_response(
+            p.trn_id,
+            qname.clone(),
+            Rcode::ACT_ERR,
+            self.config.answer_ttl,
+            owner,
+        );
+        self.counters.defended += 1;
+        self.queue(id, src, &answer);
+        if let Some((name, repeats)) = self.fold_report(now, id, &qname.name, Report::Defended) {
+            self.event(NameEvent::Defended {
+                iface: id,
+                name,
+                challenger,
+                repeats,
+            });
+        }
+        Disposition::Handled
+    }
+
+    pub(super) fn on_negative_registration(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        p: &NameServicePacket,
+        qname: ScopedName,
+    ) -> Disposition {
+        // The owner is whoever answered: Samba's nmbd echoes the registrant's own address in
+        // the answer record of its refusal, so the record cannot be trusted to name the owner.
+        let owner = *src.ip();
+        let Some(iface) = self.ifaces.get_mut(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
+        let pending = iface.entries.iter_mut().find(|e| {
+            e.state == NameState::Registering
+                && e.trn_id == p.trn_id
+                && e.name.eq_ignore_case(&qname.name)
+        });
+        if let Some(e) = pending {
+            // A group name cannot be refused; a node that tries is wrong, not an owner.
+            if e.group {
+                return Disposition::Ignored("negative response to a group registration");
+            }
+            e.state = NameState::Conflict { owner };
+            self.generation += 1;
+            e.due = None;
+            let name = e.name;
+            self.counters.conflicts += 1;
+            self.event(NameEvent::Conflict {
+                iface: id,
+                name,
+                owner,
+                rcode: p.rcode,
+            });
+            return Disposition::Handled;
+        }
+        if p.kind() == PacketKind::NameConflictDemand {
+            return self.on_hostile(now, id, src, qname.name, Report::ConflictDemand);
+        }
+        Disposition::Ignored("negative registration response to no registration of ours")
+    }
+
+    /// A release or conflict demand for one of our names: ignored, and reported.
+    pub(super) fn on_hostile(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        src: SocketAddrV4,
+        name: NetbiosName,
+        kind: Report,
+    ) -> Disposition {
+        if !self.holds(id, &name) {
+            return Disposition::Ignored("release or conflict demand for a name not ours");
+        }
+        self.counters.hostile_ignored += 1;
+        if let Some((name, repeats)) = self.fold_report(now, id, &name, kind) {
+            let from = *src.ip();
+            self.event(match kind {
+                Report::Release => NameEvent::ReleaseIgnored {
+                    iface: id,
+                    name,
+                    from,
+                    repeats,
+                },
+                _ => NameEvent::ConflictDemandIgnored {
+                    iface: id,
+                    name,
+                    from,
+                    repeats,
+                },
+            });
+        }
+        Disposition::Ignored("release or conflict demand for our name: kept it")
+    }
+
+    /// Returns the name and the count of folded repeats when a report of `kind` is due, or
+    /// counts one more repeat and returns `None`.
+    pub(super) fn fold_report(
+        &mut self,
+        now: Instant,
+        id: IfaceId,
+        name: &NetbiosName,
+        kind: Report,
+    ) -> Option<(NetbiosName, u32)> {
+        let e = self
+            .ifaces
+            .get_mut(&id)?
+            .entries
+            .iter_mut()
+            .find(|e| e.name.eq_ignore_case(name))?;
+        let slot = &mut e.reports[kind as usize];
+        match slot.0 {
+            Some(last) if now.saturating_duration_since(last) < REPORT_INTERVAL => {
+                slot.1 = slot.1.saturating_add(1);
+                None
+            }
+            _ => {
+                let repeats = slot.1;
+                *slot = (Some(now), 0);
+                Some((e.name, repeats))
+            }
+        }
+    }
+}
