@@ -1,0 +1,182 @@
+//! The checks [`Config::resolve`](super::Config::resolve) runs on each section, with the
+//! error that says what is wrong and what to do.
+
+use super::*;
+
+pub(super) fn check_ports(p: &Ports) -> Result<(), ConfigError> {
+    for (key, v) in [
+        ("ports.name", p.name),
+        ("ports.datagram", p.datagram),
+        ("ports.session", p.session),
+    ] {
+        if v == 0 {
+            return Err(ConfigError::BadPort(format!(
+                "{key} = 0 is not valid: give a port from 1 to 65535"
+            )));
+        }
+    }
+    // The session service is TCP, so only the two UDP services may not share a port.
+    if p.name == p.datagram {
+        return Err(ConfigError::BadPort(format!(
+            "ports.name and ports.datagram are both {}: the name and datagram services need \
+             their own UDP ports",
+            p.name
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn check_patterns(list: &'static str, patterns: &[String]) -> Result<(), ConfigError> {
+    for p in patterns {
+        let bad = |reason| ConfigError::BadPattern {
+            list,
+            pattern: p.clone(),
+            reason,
+        };
+        if p.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if p.chars().any(|c| c.is_whitespace() || c == '/' || c == ',') {
+            return Err(bad(
+                "interface names have no spaces, commas or slashes (give one name a pattern)",
+            ));
+        }
+        if !p.contains('*') && p.len() > MAX_IFNAME {
+            return Err(bad("longer than the 15 characters of an interface name"));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn check_path(key: &'static str, path: &Path) -> Result<(), ConfigError> {
+    if path.as_os_str().is_empty() {
+        return Err(ConfigError::BadPath {
+            key,
+            path: path.to_owned(),
+            reason: "empty: give a path",
+        });
+    }
+    Ok(())
+}
+
+pub(super) fn check_session(s: &SessionSection, shares: &[ShareConfig]) -> Result<(), ConfigError> {
+    let bad = |key, value: String, reason: String| ConfigError::BadSession { key, value, reason };
+    if !(1..=4096).contains(&s.max_connections) {
+        return Err(bad(
+            "session.max_connections",
+            s.max_connections.to_string(),
+            "give a number from 1 to 4096".into(),
+        ));
+    }
+    for (key, v) in [
+        ("session.handshake_timeout_secs", s.handshake_timeout_secs),
+        ("session.idle_timeout_secs", s.idle_timeout_secs),
+    ] {
+        if !(1..=3600).contains(&v) {
+            return Err(bad(key, v.to_string(), "give 1 to 3600 seconds".into()));
+        }
+    }
+    if !(1028..=0x1_FFFF + 4).contains(&s.max_frame_len) {
+        return Err(bad(
+            "session.max_frame_len",
+            s.max_frame_len.to_string(),
+            "give 1028 to 131075 bytes (clients need at least 1024 bytes of SMB)".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for sh in shares {
+        let n = &sh.name;
+        if n.is_empty() || n.len() > 12 || !n.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(bad(
+                "share.name",
+                format!("{n:?}"),
+                "give 1 to 12 printable ASCII characters: RAP lists share names in 13 bytes".into(),
+            ));
+        }
+        if !seen.insert(n.to_ascii_uppercase()) {
+            return Err(bad(
+                "share.name",
+                format!("{n:?}"),
+                "listed twice (share names compare without regard to case)".into(),
+            ));
+        }
+        if sh.comment.len() > 255 || !sh.comment.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+            return Err(bad(
+                "share.comment",
+                format!("{:?}", sh.comment),
+                "use at most 255 printable ASCII characters".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn check_browser(b: &BrowserSection) -> Result<(), ConfigError> {
+    let bad = |key, value: String, reason: String| ConfigError::BadBrowser { key, value, reason };
+    if b.comment.len() > MAX_COMMENT_LEN {
+        return Err(bad(
+            "comment",
+            format!("{:?}", b.comment),
+            format!(
+                "it has {} bytes; peers list at most {MAX_COMMENT_LEN}, so shorten it",
+                b.comment.len()
+            ),
+        ));
+    }
+    if let Some(c) = b
+        .comment
+        .chars()
+        .find(|c| !c.is_ascii() || c.is_ascii_control())
+    {
+        return Err(bad(
+            "comment",
+            format!("{:?}", b.comment),
+            format!("{c:?} is not allowed: use printable ASCII characters"),
+        ));
+    }
+    for (key, v) in [
+        ("max_servers_per_workgroup", b.max_servers_per_workgroup),
+        ("max_workgroups", b.max_workgroups),
+        ("max_servers_total", b.max_servers_total),
+    ] {
+        if !(1..=MAX_BROWSE_CAP).contains(&v) {
+            return Err(bad(
+                key,
+                v.to_string(),
+                format!("give a number from 1 to {MAX_BROWSE_CAP}"),
+            ));
+        }
+    }
+    if b.max_servers_per_workgroup > b.max_servers_total {
+        return Err(bad(
+            "max_servers_per_workgroup",
+            b.max_servers_per_workgroup.to_string(),
+            format!(
+                "more than max_servers_total ({}); lower it or raise max_servers_total",
+                b.max_servers_total
+            ),
+        ));
+    }
+    if !MASTER_PROBE_RANGE_MS.contains(&b.master_probe_interval_ms) {
+        return Err(bad(
+            "master_probe_interval_ms",
+            b.master_probe_interval_ms.to_string(),
+            format!(
+                "give {} to {} milliseconds (3000 replaces a dead master within 15 s)",
+                MASTER_PROBE_RANGE_MS.start(),
+                MASTER_PROBE_RANGE_MS.end()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn check_log_level(value: &str) -> Result<(), ConfigError> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(value)
+        .map(|_| ())
+        .map_err(|e| ConfigError::BadLogLevel {
+            value: value.to_owned(),
+            reason: e.to_string(),
+        })
+}
