@@ -11,6 +11,7 @@
 
 mod browse;
 mod copy;
+mod error;
 mod fastpath;
 mod history;
 mod ifaces;
@@ -19,6 +20,7 @@ mod netlink;
 mod persist;
 mod reload;
 mod report;
+mod rescan;
 mod session;
 
 use std::collections::{BTreeMap, HashSet};
@@ -50,6 +52,7 @@ use persist::{Persist, SaveResult};
 use report::Summary;
 use session::{SessionBindError, SessionRuntime};
 
+pub use error::DaemonError;
 pub use reload::{LogFilterSetter, Operations};
 
 /// Datagrams queued between the receive tasks and the main loop, per service; past it they are
@@ -66,97 +69,6 @@ const RESCAN_DEBOUNCE: Duration = Duration::from_millis(300);
 const SUMMARY_INTERVAL: Duration = Duration::from_secs(60);
 /// What the browser says of a datagram from outside the interface's subnet.
 const OFF_SUBNET: &str = "source outside the interface's subnet";
-
-/// Why the daemon could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
-    /// The state directory could not be created.
-    #[error(
-        "cannot create the state directory {}: {source}; create it, or set state_dir / \
-         --state-dir to a writable directory", path.display()
-    )]
-    StateDir {
-        /// The directory.
-        path: PathBuf,
-        /// Why.
-        source: io::Error,
-    },
-    /// Every interface seen was skipped.
-    #[error("{}", no_interface_message(.skipped, .allow))]
-    NoInterface {
-        /// Each interface seen, with why it was skipped.
-        skipped: Vec<(String, SkipReason)>,
-        /// The allow list in force.
-        allow: Vec<String>,
-    },
-    /// A name or datagram service socket could not be bound.
-    #[error(transparent)]
-    Bind(#[from] BindError),
-    /// The control socket could not be opened.
-    #[error(transparent)]
-    Control(#[from] ControlError),
-    /// Signal handlers could not be installed.
-    #[error("cannot set up signal handling: {0}")]
-    Signals(io::Error),
-    /// TCP 139 could not be served and `[session] enabled = "yes"`.
-    #[error(transparent)]
-    Session(#[from] SessionBindError),
-    /// nbtd could not become its unprivileged user.
-    #[error(transparent)]
-    Privileges(#[from] crate::privileges::PrivilegeError),
-    /// The metrics listener could not be opened.
-    #[error(transparent)]
-    Metrics(#[from] crate::metrics::MetricsError),
-}
-
-impl DaemonError {
-    /// The exit status for this failure (see [`crate::exit`]).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            DaemonError::NoInterface { .. } => exit::NO_INTERFACE,
-            DaemonError::Bind(e) if e.is_in_use() => exit::PORT_IN_USE,
-            DaemonError::Bind(e) if e.is_permission() => exit::PERMISSION,
-            DaemonError::Session(e) if e.kind == io::ErrorKind::AddrInUse => exit::PORT_IN_USE,
-            DaemonError::Session(e) if e.kind == io::ErrorKind::PermissionDenied => {
-                exit::PERMISSION
-            }
-            DaemonError::Privileges(
-                crate::privileges::PrivilegeError::NoSuchUser { .. }
-                | crate::privileges::PrivilegeError::Root { .. },
-            ) => exit::CONFIG,
-            DaemonError::Metrics(e) if e.source.kind() == io::ErrorKind::AddrInUse => {
-                exit::PORT_IN_USE
-            }
-            DaemonError::Metrics(e) if e.source.kind() == io::ErrorKind::PermissionDenied => {
-                exit::PERMISSION
-            }
-            _ => exit::FAILURE,
-        }
-    }
-}
-
-fn no_interface_message(skipped: &[(String, SkipReason)], allow: &[String]) -> String {
-    let mut m = String::from("no usable network interface: every interface seen was skipped\n");
-    if skipped.is_empty() {
-        m.push_str("  (no interface seen at all)\n");
-    }
-    for (name, reason) in skipped {
-        m.push_str(&format!("  {name}: {}\n", reason.describe()));
-    }
-    for p in allow {
-        if !skipped.iter().any(|(n, _)| iface::glob(p, n)) {
-            m.push_str(&format!(
-                "no interface matches {p:?} from the allow list (check the name with `ip -br addr`)\n"
-            ));
-        }
-    }
-    m.push_str(
-        "to serve an interface, name it: --interfaces NAME on the command line, or \
-         interfaces.allow = [\"NAME\"] in the configuration file; it must be up and have an \
-         IPv4 address with a broadcast address",
-    );
-    m
-}
 
 /// How long the main loop waits before firing a timer that did not move on.
 const STUCK_TIMER_PAUSE: Duration = Duration::from_millis(50);
@@ -586,32 +498,6 @@ impl Daemon {
         }
     }
 
-    /// Starts serving an interface address in the node, with its saved browse list.
-    fn add_interface(&mut self, now: Instant, a: IfaceAddr) {
-        let (id, addr) = (a.id, a.addr);
-        self.node.add_interface(now, a);
-        let n = self.persist.restore(&mut self.node, now, id, addr);
-        if n > 0 {
-            info!(entries = n, address = %addr, "restored the saved browse list");
-        }
-    }
-
-    /// Stops serving an interface address in the node, keeping its browse list for its return.
-    fn remove_interface(&mut self, now: Instant, id: IfaceId, release: bool) {
-        let kept = self.node.browser().list(id).map(|l| l.snapshot(now));
-        if let (Some(records), Some(s)) = (kept, self.ifaces.get(id)) {
-            let addr = s.iface.addr;
-            self.persist.keep(now, addr, records);
-        }
-        self.node.remove_interface(now, id, release);
-        self.close_session(id);
-    }
-
-    /// The interface addresses served, with their IDs.
-    fn served_addrs(&self) -> Vec<(IfaceId, std::net::Ipv4Addr)> {
-        self.ifaces.served().map(|s| (s.id, s.iface.addr)).collect()
-    }
-
     /// Sends every datagram the node queued and logs its events; returns how many were sent.
     async fn flush(&mut self) -> usize {
         let mut sent = 0;
@@ -691,125 +577,6 @@ impl Daemon {
         self.send_errors += 1;
         debug!(%dst, %error, "send failed");
         self.last_send_error = Some(format!("to {dst}: {error}"));
-    }
-
-    /// Logs a served address with a verb ("serving", "now serving").
-    fn log_serving(&self, id: IfaceId, what: &str) {
-        if let Some(s) = self.ifaces.get(id) {
-            let i = &s.iface;
-            info!(
-                interface = %i.name,
-                address = %i.addr,
-                prefix = i.prefix,
-                broadcast = %i.broadcast,
-                "{what}"
-            );
-        }
-    }
-
-    /// Takes up added, changed and removed interface addresses.
-    async fn rescan(&mut self) {
-        let now = Instant::now();
-        let (usable, _) = iface::scan(&self.settings.filter);
-        let want: BTreeMap<Key, Interface> = usable
-            .into_iter()
-            .map(|i| ((i.name.clone(), i.addr), i))
-            .collect();
-        self.bind_failures.retain(|k| want.contains_key(k));
-        let gone: Vec<IfaceId> = self
-            .ifaces
-            .served()
-            .filter(|s| !want.contains_key(&(s.iface.name.clone(), s.iface.addr)))
-            .map(|s| s.id)
-            .collect();
-        for &id in &gone {
-            let Some((name, addr)) = self
-                .ifaces
-                .get(id)
-                .map(|s| (s.iface.name.clone(), s.iface.addr))
-            else {
-                continue;
-            };
-            // Excluded by the configuration but still working: the names are released and the
-            // browser says goodbye from it before its sockets close. Gone or down: nothing can
-            // be sent from it.
-            let working = iface::still_has(&name, addr);
-            self.remove_interface(now, id, working);
-            if working {
-                self.flush().await;
-            }
-            self.ifaces.close(id);
-            if working {
-                info!(
-                    interface = %name,
-                    address = %addr,
-                    "no longer serving: the configuration excludes it; its names were released"
-                );
-            } else {
-                info!(
-                    interface = %name,
-                    address = %addr,
-                    "no longer serving: the address is gone or the interface is down"
-                );
-            }
-        }
-        if !gone.is_empty() {
-            // Let the aborted receive tasks drop their sockets before anything binds again.
-            tokio::task::yield_now().await;
-        }
-        for (key, i) in want {
-            let existing = self.ifaces.lookup(&key).map(|s| (s.id, s.iface == i));
-            match existing {
-                Some((_, true)) => {}
-                Some((id, false)) => match self.ifaces.update(id, i) {
-                    Ok(()) => {
-                        if let Some(a) = self.ifaces.get(id).map(|s| s.engine_addr()) {
-                            self.log_serving(id, "address changed; serving");
-                            // The node starts the address afresh; its browse list goes along.
-                            self.remove_interface(now, id, false);
-                            let ip = a.addr;
-                            self.add_interface(now, a);
-                            if let Err(e) = self.open_session(id, ip) {
-                                error!("{e}");
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        self.remove_interface(now, id, false);
-                        self.ifaces.close(id);
-                        error!("{e}; no longer serving {} {}", key.0, key.1);
-                    }
-                },
-                None => match self.ifaces.open(i) {
-                    Ok(id) => {
-                        self.bind_failures.remove(&key);
-                        if let Some(a) = self.ifaces.get(id).map(|s| s.engine_addr()) {
-                            self.log_serving(id, "new address; serving");
-                            let ip = a.addr;
-                            self.add_interface(now, a);
-                            if let Err(e) = self.open_session(id, ip) {
-                                error!("{e}");
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        if self.bind_failures.insert(key) {
-                            error!("{e}; nbtd tries again at the next interface scan");
-                        } else {
-                            debug!(error = %e, "still cannot open the sockets");
-                        }
-                    }
-                },
-            }
-        }
-        if self.ifaces.is_empty() {
-            if !self.warned_empty {
-                warn!("no usable interface left: nbtd answers nothing until one comes back");
-                self.warned_empty = true;
-            }
-        } else {
-            self.warned_empty = false;
-        }
     }
 
     /// The driver's counters.
