@@ -1,6 +1,6 @@
 //! What an admin installs from `man/` and `contrib/` works with the tools that read it: the
 //! manual pages render without warnings, systemd accepts the unit, nft the firewall rules,
-//! bash the completions, and the unit and the container recipe start nbtd with flags it
+//! bash and fish complete with the completions and zsh registers them, and the unit and the container recipe start nbtd with flags it
 //! accepts and the paths it uses by default.
 //!
 //! Tests that need a tool say why they were skipped without it (and fail under `CI=true`).
@@ -419,5 +419,73 @@ fn bash_completes_subcommands_and_flags() {
             &["nbtd", "--check"]
         ),
         ["--check-config"]
+    );
+}
+
+/// What fish's completion offers for the command line `line` (the last word is completed): the
+/// candidates without their descriptions, sorted.
+fn fish_completes(script: &str, line: &str) -> Vec<String> {
+    let program = format!(
+        "source '{}'; complete -C '{line}'",
+        repo().join(script).display()
+    );
+    let out = run(Command::new("fish").args(["--no-config", "-c", &program]));
+    assert!(
+        out.status.success(),
+        "fish completion of {line:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut offered: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    offered.sort();
+    offered
+}
+
+#[test]
+fn fish_completes_subcommands_and_flags() {
+    let test = "fish_completes_subcommands_and_flags";
+    if find_program("fish").is_none() {
+        skip(test, "needs fish");
+        return;
+    }
+    let nbt = "contrib/completions/nbt.fish";
+    assert_eq!(fish_completes(nbt, "nbt lo"), ["lookup"]);
+    assert_eq!(fish_completes(nbt, "nbt s"), ["scan", "shares", "status"]);
+    assert_eq!(fish_completes(nbt, "nbt lookup --ser"), ["--server"]);
+    assert!(fish_completes(nbt, "nbt view --").contains(&"--workgroups".to_owned()));
+    assert_eq!(
+        fish_completes("contrib/completions/nbtd.fish", "nbtd --check"),
+        ["--check-config"]
+    );
+}
+
+/// zsh loads both completion functions in a shell with the completion system on, and registers
+/// each for its command. (What they offer is what bash's and fish's offer: all three are
+/// generated from the same command definitions, `tests/generated/completions.rs`.)
+#[test]
+fn zsh_loads_and_registers_the_completions() {
+    let test = "zsh_loads_and_registers_the_completions";
+    if find_program("zsh").is_none() {
+        skip(test, "needs zsh");
+        return;
+    }
+    let dir = repo().join("contrib/completions");
+    let program = format!(
+        "autoload -Uz compinit && compinit -u -D && source '{0}/_nbt' && source '{0}/_nbtd' \
+         && print -r -- $_comps[nbt] $_comps[nbtd] && whence -w _nbt _nbtd",
+        dir.display()
+    );
+    let out = run(Command::new("zsh").args(["-f", "-c", &program]));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "zsh could not load the completions:\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["_nbt _nbtd", "_nbt: function", "_nbtd: function"]
     );
 }
