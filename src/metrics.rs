@@ -10,14 +10,15 @@
 use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
-use crate::control::{BrowserRole, ControlCall, DaemonStatus, NameStatusState, Request, Response};
+use crate::control::{
+    BrowserRole, ControlCall, DaemonStatus, NameStatusState, Request, Response, accept_loop,
+};
 
 /// The longest request head read.
 pub const MAX_HEAD: usize = 8 * 1024;
@@ -78,28 +79,16 @@ impl MetricsListener {
             tracing::error!("cannot serve metrics: the listener cannot join the runtime");
             return;
         };
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "metrics: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            if status.is_closed() {
-                return;
-            }
-            let status = status.clone();
-            tokio::spawn(async move {
+        accept_loop(
+            "metrics",
+            MAX_CONNECTIONS,
+            status,
+            || async { listener.accept().await.map(|(s, _)| s) },
+            |stream, status| async move {
                 let _ = connection(stream, status).await;
-                drop(permit);
-            });
-        }
+            },
+        )
+        .await;
     }
 }
 

@@ -31,6 +31,7 @@ use crate::protocol::engine::browser::{BrowserCounters as EngineBrowserCounters,
 use crate::protocol::engine::names::{NameCounters, NameState};
 pub use operations::{ElectionKind, ElectionRecord, ReloadCounters, WorkgroupSize};
 pub use render::render_status;
+pub(crate) use server::accept_loop;
 pub use server::{ControlError, ControlListener};
 
 /// The longest request line the daemon reads.

@@ -115,29 +115,55 @@ impl ControlListener {
         let Some(listener) = self.listener.take() else {
             return;
         };
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let stream = match listener.accept().await {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::debug!(error = %e, "control socket: accept failed");
-                    // Out of file descriptors, most likely: let some close.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            if requests.is_closed() {
-                return;
+        accept_loop(
+            "control socket",
+            MAX_CONNECTIONS,
+            requests,
+            || async { listener.accept().await.map(|(s, _)| s) },
+            connection,
+        )
+        .await;
+    }
+}
+
+/// Accepts connections until the receiving end of `requests` is gone, serving at most `max` at
+/// once (more wait), each on a task of its own. A failed accept (out of file descriptors, most
+/// likely) is logged with `what` and retried 100 ms later. The control socket and the metrics
+/// listener both run on it.
+pub(crate) async fn accept_loop<S, A, AF, C, CF>(
+    what: &'static str,
+    max: usize,
+    requests: mpsc::Sender<ControlCall>,
+    mut accept: A,
+    serve: C,
+) where
+    A: FnMut() -> AF,
+    AF: Future<Output = std::io::Result<S>>,
+    C: Fn(S, mpsc::Sender<ControlCall>) -> CF,
+    CF: Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(max));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(error = %e, "{what}: accept failed");
+                // Out of file descriptors, most likely: let some close.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
             }
-            let requests = requests.clone();
-            tokio::spawn(async move {
-                connection(stream, requests).await;
-                drop(permit);
-            });
+        };
+        if requests.is_closed() {
+            return;
         }
+        let served = serve(stream, requests.clone());
+        tokio::spawn(async move {
+            served.await;
+            drop(permit);
+        });
     }
 }
 
