@@ -54,7 +54,8 @@
 //!   2 h 58 min; then `NBT_SIM_FIRST=9740` (a margin below the seeds in flight) at commit a33aa60 (the backup choice of b0c7c18 picks
 //!   the same backups in the same order, so seeds behave the same). Every one of the 10,000
 //!   seeds had exactly one master within 10 s (slowest in the last part: 7 s), and none saw the
-//!   master change in 24 simulated hours.
+//!   master change in 24 simulated hours. The first two measures again at commit ee03cbd (the
+//!   browser's code split into files, unchanged): 10,000 of 10,000 within 10 s, slowest 9.2 s.
 
 mod sim;
 
