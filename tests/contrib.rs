@@ -379,14 +379,20 @@ fn bash_completes(script: &str, function: &str, words: &[&str]) -> Vec<String> {
         if n >= 2 { words[n - 2] } else { words[0] },
     );
     let out = run(Command::new("bash").args(["--norc", "--noprofile", "-c", &program]));
+    offered(&out, &format!("bash completion of {words:?}"))
+}
+
+/// The candidates a shell printed, one a line (before a tab, where a description follows),
+/// sorted; the shell must have succeeded.
+fn offered(out: &Output, what: &str) -> Vec<String> {
     assert!(
         out.status.success(),
-        "bash completion of {words:?} failed:\n{}",
+        "{what} failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let mut offered: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(str::to_owned)
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
         .collect();
     offered.sort();
     offered
@@ -430,17 +436,7 @@ fn fish_completes(script: &str, line: &str) -> Vec<String> {
         repo().join(script).display()
     );
     let out = run(Command::new("fish").args(["--no-config", "-c", &program]));
-    assert!(
-        out.status.success(),
-        "fish completion of {line:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut offered: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
-        .collect();
-    offered.sort();
-    offered
+    offered(&out, &format!("fish completion of {line:?}"))
 }
 
 #[test]
