@@ -94,7 +94,17 @@ impl Nbtd {
         what: &str,
         done: impl Fn(&DaemonStatus) -> bool,
     ) -> DaemonStatus {
-        let until = Instant::now() + Duration::from_secs(15);
+        self.wait_for_status_within(Duration::from_secs(15), what, done)
+    }
+
+    /// [`wait_for_status`](Self::wait_for_status) with a limit of `limit`.
+    pub fn wait_for_status_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(&DaemonStatus) -> bool,
+    ) -> DaemonStatus {
+        let until = Instant::now() + limit;
         loop {
             if let Ok(st) = query_status(&self.control) {
                 if done(&st) {
