@@ -435,6 +435,29 @@ fn releases_and_conflict_demands_from_others_are_ignored_and_reported_once_a_min
     );
 }
 
+/// With `answer_remote_subnets` on, the source the default ignores gets its answer.
+#[test]
+fn answer_remote_subnets_answers_a_source_outside_the_subnet() {
+    let mut lan = Lan::new();
+    let mut c = config("ALPHA");
+    c.answer_remote_subnets = true;
+    let a = lan.add_host(1, c, 1);
+    lan.run_for(Duration::from_secs(1));
+    let q = NameServicePacket::name_query(3, scoped("ALPHA", 0), false)
+        .to_vec()
+        .unwrap();
+    let far = SocketAddrV4::new(Ipv4Addr::new(203, 0, 113, 9), 137);
+    let d = lan.client_send(far, ip(1), &q);
+    assert_eq!(d, [Disposition::Handled]);
+    let out = lan.take_outside();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].dst, far);
+    let p = parse(&out[0].payload);
+    assert_eq!(p.kind(), PacketKind::PositiveNameQueryResponse);
+    assert_eq!(p.answers[0].nb_addresses().unwrap()[0].addr, ip(1));
+    assert_eq!(lan.hosts[a].engine.counters().off_subnet, 0);
+}
+
 #[test]
 fn off_subnet_scoped_and_malformed_input_is_dropped() {
     let mut lan = Lan::new();
