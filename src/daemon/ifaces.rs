@@ -233,16 +233,17 @@ impl Interfaces {
         Ok(id)
     }
 
-    /// Binds `addr` on the name and the datagram port.
+    /// Binds `addr` on the name and the datagram port with `bind` (interface name, address,
+    /// port).
     fn bind_pair(
         &self,
         iface: &Interface,
         addr: Ipv4Addr,
-        send_broadcast: bool,
+        bind: impl Fn(&str, Ipv4Addr, u16) -> Result<std::net::UdpSocket, BindError>,
     ) -> Result<[UdpSocket; 2], BindError> {
         let open = |service| {
             let port = self.ports.of(service);
-            let s = bind_udp(&iface.name, addr, port, send_broadcast)?;
+            let s = bind(&iface.name, addr, port)?;
             to_tokio(iface, addr, port, s)
         };
         Ok([open(Service::Name)?, open(Service::Datagram)?])
@@ -315,7 +316,9 @@ impl Interfaces {
         if iface.broadcast == iface.addr || join(&mut self.broadcast, &iface.broadcast, id) {
             return Ok(());
         }
-        let sockets = self.bind_pair(iface, iface.broadcast, false)?;
+        let sockets = self.bind_pair(iface, iface.broadcast, |name, addr, port| {
+            bind_udp(name, addr, port, false)
+        })?;
         let group = self.start_group(sockets, Via::Broadcast(iface.broadcast), id);
         self.broadcast.insert(iface.broadcast, group);
         Ok(())
@@ -336,14 +339,9 @@ impl Interfaces {
         {
             return;
         }
-        let open = |service| {
-            let port = self.ports.of(service);
-            let s = bind_udp_on_device(&iface.name, Ipv4Addr::BROADCAST, port)?;
-            to_tokio(iface, Ipv4Addr::BROADCAST, port, s)
-        };
-        let sockets = match (open(Service::Name), open(Service::Datagram)) {
-            (Ok(n), Ok(d)) => [n, d],
-            (Err(e), _) | (_, Err(e)) => {
+        let sockets = match self.bind_pair(iface, Ipv4Addr::BROADCAST, bind_udp_on_device) {
+            Ok(sockets) => sockets,
+            Err(e) => {
                 tracing::warn!(
                     interface = %iface.name,
                     "datagrams sent to 255.255.255.255 on this interface will not be heard: {e}"
