@@ -43,17 +43,6 @@ const RSS_BOUND_KIB: u64 = 16 * 1024;
 /// How long one query may wait for its answer before it counts as lost.
 const QUERY_WAIT: Duration = Duration::from_secs(2);
 
-/// The names nbtd host `d` lists in workgroup `wg`.
-fn listed(d: &Nbtd, wg: Option<&str>) -> Vec<String> {
-    let b = query_browse_list(&d.control, wg)
-        .unwrap_or_else(|e| panic!("{}: {e:#}\n{}", d.name, d.log_text()));
-    b.interfaces[0]
-        .servers
-        .iter()
-        .map(|s| s.name.clone())
-        .collect()
-}
-
 /// A HostAnnouncement datagram for `workgroup` whose server name is the placeholder
 /// `ZZZZZZZZ`, and the offset of that name, to be overwritten for each announcement.
 fn template(workgroup: &str) -> (Vec<u8>, usize) {
@@ -87,7 +76,7 @@ fn check_caps(d: &Nbtd, workgroups: &[String], when: &str) -> (usize, usize) {
         b.workgroups
     );
     for wg in workgroups {
-        let n = listed(d, Some(wg)).len();
+        let n = d.listed(Some(wg)).len();
         assert!(n <= PER_WORKGROUP, "{when}: {n} servers listed in {wg}");
     }
     (b.servers, b.workgroups)
@@ -245,7 +234,7 @@ fn a_million_fake_announcements_stay_within_the_caps_and_keep_the_real_hosts() {
         "the flood filled the list up to a cap: {servers} servers, {} refused",
         st.browser.refused
     );
-    let ours = listed(&victim, None);
+    let ours = victim.listed(None);
     for real in ["VICTIM", "PEER"] {
         assert!(
             ours.iter().any(|n| n == real),

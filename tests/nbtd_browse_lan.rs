@@ -12,7 +12,6 @@
 mod common;
 
 use std::net::Ipv4Addr;
-use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -59,24 +58,6 @@ impl Nbtd {
 
     fn role(&self) -> BrowserRole {
         self.status().interfaces[0].browser.role
-    }
-
-    /// The server names in its browse list of our workgroup.
-    fn listed(&self) -> Vec<String> {
-        let b = self.browse();
-        b.interfaces[0]
-            .servers
-            .iter()
-            .map(|s| s.name.clone())
-            .collect()
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "kill {sig} {}", self.pid);
     }
 
     /// Waits (bounded) until the process is gone (or a zombie the LAN reaps later).
@@ -246,7 +227,7 @@ fn three_nbtd_hosts_elect_one_master_and_list_each_other() {
         || {
             hosts
                 .iter()
-                .all(|h| h.listed() == ["ALPHA", "BRAVO", "CHARLIE"])
+                .all(|h| h.listed(None) == ["ALPHA", "BRAVO", "CHARLIE"])
                 .then_some(())
         },
     );
@@ -378,7 +359,9 @@ fn nmbd_at_os_level_65_is_master_over_nbtd_at_20_and_lists_it() {
     wait_for_log(&nmbd, "Created server entry NBTD20 ", SAMBA).unwrap();
     // And nbtd lists nmbd's.
     poll(SAMBA, "nbtd lists SAMBA65", &logs, || {
-        nbtd.listed().contains(&"SAMBA65".to_owned()).then_some(())
+        nbtd.listed(None)
+            .contains(&"SAMBA65".to_owned())
+            .then_some(())
     });
     // nmbd never lost its place.
     let log = nmbd_log(&nmbd);
@@ -491,7 +474,7 @@ fn the_browse_list_survives_a_restart_of_the_master() {
         Duration::from_secs(10),
         "the master lists all three",
         &logs,
-        || (hosts[m].listed().len() == 3).then_some(()),
+        || (hosts[m].listed(None).len() == 3).then_some(()),
     );
     // A host that is not the master dies without a word.
     let k = (m + 1) % 3;
@@ -521,7 +504,7 @@ fn the_browse_list_survives_a_restart_of_the_master() {
     let name = hosts[m].name.clone();
     hosts[m] = start_nbtd(&lan, hosts[m].host, &name, &[]);
     // Right after it is up, the dead host is still listed: only the file can say so.
-    let listed = hosts[m].listed();
+    let listed = hosts[m].listed(None);
     assert!(
         listed.contains(&gone),
         "{gone} not in {listed:?}\n{}",

@@ -8,13 +8,12 @@
 mod common;
 
 use std::net::SocketAddrV4;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::daemon::{self, Nbtd, WG};
 use common::load::{browser_datagram, udp_in};
 use common::netns::{BROADCAST, Lan};
-use nbtd::control::{BrowserRole, DaemonStatus, ElectionKind, NameStatusState, query_browse_list};
+use nbtd::control::{BrowserRole, DaemonStatus, ElectionKind, NameStatusState};
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::name::ScopedName;
 use nbtd::protocol::wire::Emit;
@@ -42,16 +41,6 @@ fn active_names(st: &DaemonStatus) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn listed(d: &Nbtd) -> Vec<String> {
-    let b = query_browse_list(&d.control, Some(WG))
-        .unwrap_or_else(|e| panic!("{e:#}\n{}", d.log_text()));
-    b.interfaces[0]
-        .servers
-        .iter()
-        .map(|s| s.name.clone())
-        .collect()
 }
 
 /// Waits until the log holds `line`.
@@ -110,7 +99,7 @@ fn releases_conflict_demands_and_reset_requests_from_others_change_nothing_unles
     );
     dgram.send_to(&hello, (BROADCAST, 138)).unwrap();
     d.wait_for_status("LEGIT was not listed", |_| {
-        listed(&d).contains(&"LEGIT".to_owned())
+        d.listed(Some(WG)).contains(&"LEGIT".to_owned())
     });
     let before = d.wait_for_status("status", |_| true);
     let names = active_names(&before);
@@ -158,7 +147,7 @@ fn releases_conflict_demands_and_reset_requests_from_others_change_nothing_unles
         after.interfaces[0].browser.servers, servers,
         "the list is kept"
     );
-    assert!(listed(&d).contains(&"LEGIT".to_owned()));
+    assert!(d.listed(Some(WG)).contains(&"LEGIT".to_owned()));
     let resets = |st: &DaemonStatus| {
         st.interfaces[0]
             .browser
@@ -175,11 +164,7 @@ fn releases_conflict_demands_and_reset_requests_from_others_change_nothing_unles
         "[browser]\nhonour_reset_state = true\n",
     )
     .unwrap();
-    let hup = Command::new("kill")
-        .args(["-HUP", &d.pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
+    d.signal("-HUP");
     d.wait_for_status("the reload was not applied", |st| st.reloads.applied == 1);
     dgram
         .send_to(&reset_request(&lan), (lan.ip(1), 138))

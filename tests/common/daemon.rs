@@ -3,10 +3,11 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use nbtd::control::{DaemonStatus, NameStatusState, query_status};
+use nbtd::control::{DaemonStatus, NameStatusState, query_browse_list, query_status};
 
 use super::netns::Lan;
 
@@ -114,6 +115,26 @@ impl Nbtd {
             assert!(Instant::now() < until, "{what}:\n{}", self.log_text());
             sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The server names in its browse list of `workgroup` (its own workgroup with `None`).
+    pub fn listed(&self, workgroup: Option<&str>) -> Vec<String> {
+        let b = query_browse_list(&self.control, workgroup)
+            .unwrap_or_else(|e| panic!("{}: {e:#}\n{}", self.name, self.log_text()));
+        b.interfaces[0]
+            .servers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
+    /// Sends it signal `sig` (`-HUP`, `-TERM`, ...).
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success(), "kill {sig} {}", self.pid);
     }
 
     /// Waits until every name is active on every address, and returns the status then.
