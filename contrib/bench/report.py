@@ -69,7 +69,7 @@ def main():
         runs = sorted(runs, key=lambda x: x["per_second"])
         return runs[len(runs) // 2]
 
-    verdicts = []
+    verdicts, capacity = [], []
     for kind, title in (("query", "Unicast name queries"), ("status", "Node status queries")):
         p(f"## {title}")
         p("")
@@ -88,6 +88,22 @@ def main():
                 p(f"| {window} | {server} | {fmt(m['per_second'])} | {m['p50_us']} | {m['p99_us']} | "
                   f"{m['lost']} | {'' if cpu is None else f'{cpu:.0f}%'} | {'' if gen is None else f'{gen:.0f}%'} |")
         p("")
+        # Capacity: the most a server answers, at whichever window gets it there.
+        best = {}
+        for server in ("responder", "nbtd", "nmbd"):
+            medians = [median_run(results[(kind, w, server)]) for w in (1, 16, 64)
+                       if results.get((kind, w, server))]
+            if medians:
+                best[server] = max(medians, key=lambda m: m["per_second"])
+        if len(best) == 3:
+            n, s, b = best["nbtd"], best["nmbd"], best["responder"]
+            vs_nmbd = n["per_second"] / max(s["per_second"], 1)
+            vs_bare = n["per_second"] / max(b["per_second"], 1)
+            at = lambda m: f"{fmt(m['per_second'])}/s at window {m['window']}"
+            capacity.append((f"{title}, capacity: nbtd ≥ 3× nmbd", vs_nmbd >= 3,
+                             f"{vs_nmbd:.2f}× (nbtd {at(n)}, nmbd {at(s)})"))
+            capacity.append((f"{title}, capacity: nbtd ≥ 0.85× the bare responder", vs_bare >= 0.85,
+                             f"{vs_bare:.2f}× (nbtd {at(n)}, responder {at(b)})"))
         for window in (1, 16, 64):
             get = lambda s: results.get((kind, window, s)) and median_run(results[(kind, window, s)])
             n, s, b = get("nbtd"), get("nmbd"), get("responder")
@@ -229,9 +245,16 @@ def main():
         p("")
     p("## Targets")
     p("")
+    p("The issue states the throughput targets as capacities: \"nmbd answers about 40k/s. The bare")
+    p("responder reaches about 150k/s. nbtd must reach at least 3× nmbd and at least 0.85× the bare")
+    p("responder.\" The first rows compare the most each server answers at any window. The p99")
+    p("target is per window (\"below nmbd's at every window\").")
+    p("The rows after them hold each window to the throughput targets too, which is stricter than")
+    p("the issue: at window 1 the bare responder itself stays under 3× nmbd (see Window 1).")
+    p("")
     p("| target | held | measured |")
     p("| --- | --- | --- |")
-    for name, ok, measured in verdicts:
+    for name, ok, measured in capacity + verdicts:
         p(f"| {name} | {'yes' if ok else '**no**'} | {measured} |")
     p("")
     print("\n".join(out))
