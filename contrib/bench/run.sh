@@ -272,6 +272,17 @@ for rep in 1 2 3; do
   line=$(in_ns nbtbench-gen "$BIN/nbt" bench list "$NBTD_IP" NBTDWG) || die "listing nbtd's browse list failed"
   echo "{\"section\":\"browse_list\",\"server\":\"nbtd\",\"result\":$line}" >>"$RESULTS"
 done
+# What the listings (each copies the workgroup's entries) leave resident, once they are over.
+sleep 2
+echo "{\"section\":\"browse_list_rss\",\"server\":\"nbtd\",\"via\":\"smb\",\"rss_kb_before\":$nbtd_rss1,\"rss_kb_after\":$(rss_kb "$NBTD_PID"),\"hwm_kb_after\":$(hwm_kb "$NBTD_PID")}" >>"$RESULTS"
+# The same through the control socket (nbt view --daemon), three times.
+rss_before_control=$(rss_kb "$NBTD_PID")
+for rep in 1 2 3; do
+  "$BIN/nbt" view --daemon --json --control-socket "$WORK/nbtd/control.sock" NBTDWG >/dev/null ||
+    die "listing nbtd's browse list through its control socket failed"
+done
+sleep 2
+echo "{\"section\":\"browse_list_rss\",\"server\":\"nbtd\",\"via\":\"control\",\"rss_kb_before\":$rss_before_control,\"rss_kb_after\":$(rss_kb "$NBTD_PID"),\"hwm_kb_after\":$(hwm_kb "$NBTD_PID")}" >>"$RESULTS"
 
 fi
 

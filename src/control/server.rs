@@ -174,6 +174,9 @@ impl Drop for ControlListener {
 }
 
 /// Serves one connection: a request a line, a response a line.
+/// An answer at least this long hands its freed memory back to the kernel once it is sent.
+const TRIM_AFTER_LEN: usize = 64 * 1024;
+
 async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>) {
     let (r, mut w) = stream.into_split();
     let mut r = tokio::io::BufReader::new(r);
@@ -195,7 +198,14 @@ async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>) {
         };
         let out = encode(&response);
         let write = w.write_all(&out);
-        if !matches!(tokio::time::timeout(IDLE_TIMEOUT, write).await, Ok(Ok(()))) || !complete {
+        let written = matches!(tokio::time::timeout(IDLE_TIMEOUT, write).await, Ok(Ok(())));
+        if out.len() >= TRIM_AFTER_LEN {
+            // A large browse list: the copies behind it (the list's entries, then their JSON)
+            // are freed here, and the allocator would otherwise keep their pages.
+            drop((response, out));
+            crate::sys::trim_heap();
+        }
+        if !written || !complete {
             return;
         }
     }

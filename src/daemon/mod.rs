@@ -241,6 +241,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
             || tokio::time::Instant::now() + Duration::from_secs(3600),
             tokio::time::Instant::from_std,
         );
+        let listing_release = d.listing_release_at();
         tokio::select! {
             biased;
             _ = sigterm.recv() => {
@@ -264,6 +265,8 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
             Some(req) = listing_requests.recv() => {
                 let _ = req.send(d.listing_snapshot());
             }
+            _ = tokio::time::sleep_until(listing_release.map_or_else(tokio::time::Instant::now, tokio::time::Instant::from_std)),
+                if listing_release.is_some() => d.release_listing(Instant::now()),
             Some(c) = copied.recv() => d.finish_copy(c),
             _ = tokio::time::sleep_until(save_at), if save_due.is_some() => {
                 let served = d.served_addrs();

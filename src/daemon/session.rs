@@ -26,6 +26,16 @@ use crate::session::{ListingSnapshot, SessionLimits, SessionService, Snapshots};
 
 /// How long a listing built for a connection is reused.
 const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+/// How soon to look again at an expired listing that a connection still reads.
+const RELEASE_RETRY: Duration = Duration::from_millis(100);
+
+/// A listing kept for the connections of the next [`SNAPSHOT_TTL`].
+struct CachedListing {
+    built: Instant,
+    snapshot: Arc<ListingSnapshot>,
+    /// When to let it go (it copies the whole browse list: kept, it would double its memory).
+    release_at: Instant,
+}
 
 /// Why TCP 139 could not be served on an address.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +53,7 @@ pub(super) struct SessionRuntime {
     mode: SessionMode,
     port: u16,
     tasks: HashMap<IfaceId, JoinHandle<()>>,
-    cache: Option<(Instant, Arc<ListingSnapshot>)>,
+    cache: Option<CachedListing>,
     warned: HashSet<Ipv4Addr>,
 }
 
@@ -176,16 +186,54 @@ impl Daemon {
     /// The listing for a connection: built at most once a second.
     pub(super) fn listing_snapshot(&mut self) -> Arc<ListingSnapshot> {
         let now = Instant::now();
-        if let Some((at, s)) = self.session.as_ref().and_then(|rt| rt.cache.as_ref()) {
-            if now.duration_since(*at) < SNAPSHOT_TTL {
-                return s.clone();
+        if let Some(c) = self.session.as_ref().and_then(|rt| rt.cache.as_ref()) {
+            if now.duration_since(c.built) < SNAPSHOT_TTL {
+                return c.snapshot.clone();
             }
         }
         let snapshot = Arc::new(self.build_listing());
         if let Some(rt) = self.session.as_mut() {
-            rt.cache = Some((now, snapshot.clone()));
+            rt.cache = Some(CachedListing {
+                built: now,
+                snapshot: snapshot.clone(),
+                release_at: now + SNAPSHOT_TTL,
+            });
         }
         snapshot
+    }
+
+    /// When the cached listing is to be let go, if one is kept.
+    pub(super) fn listing_release_at(&self) -> Option<Instant> {
+        self.session.as_ref()?.cache.as_ref().map(|c| c.release_at)
+    }
+
+    /// Lets the cached listing go once no connection reads it any more, and hands the memory
+    /// of that copy of the browse list back to the kernel. While a connection still reads it,
+    /// looks again shortly.
+    pub(super) fn release_listing(&mut self, now: Instant) {
+        let Some(rt) = self.session.as_mut() else {
+            return;
+        };
+        let Some(c) = rt.cache.take() else {
+            return;
+        };
+        if c.release_at > now {
+            rt.cache = Some(c);
+            return;
+        }
+        match Arc::try_unwrap(c.snapshot) {
+            Ok(snapshot) => {
+                drop(snapshot);
+                crate::sys::trim_heap();
+            }
+            Err(snapshot) => {
+                rt.cache = Some(CachedListing {
+                    snapshot,
+                    release_at: now + RELEASE_RETRY,
+                    ..c
+                });
+            }
+        }
     }
 
     fn build_listing(&self) -> ListingSnapshot {
