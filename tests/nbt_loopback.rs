@@ -377,10 +377,10 @@ fn usage_errors_exit_2_with_advice() {
     let r = nbt(&["lookup", "WAYTOOLONGNETBIOSNAME", "--server", "127.0.0.1"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("NAME#1d"), "{}", r.stderr);
-    let r = nbt(&["scan", "10.0.0.0/8"]);
+    let r = nbt(&["scan", "198.18.0.0/15"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("split the range"), "{}", r.stderr);
-    let r = nbt(&["scan", "10.0.0.0/33"]);
+    let r = nbt(&["scan", "198.18.0.0/33"]);
     assert_eq!(r.code, 2);
     let r = nbt(&["lookup", "X", "--iface", "nosuch0"]);
     assert_eq!(r.code, 2);

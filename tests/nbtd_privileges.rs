@@ -49,9 +49,9 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
         "link", "add", "nbt0", "type", "veth", "peer", "name", "peer0",
     ]);
     ns.ip(&["link", "set", "peer0", "netns", &client.0]);
-    ns.ip(&["addr", "add", "10.78.0.1/24", "dev", "nbt0"]);
+    ns.ip(&["addr", "add", "198.19.80.1/24", "dev", "nbt0"]);
     ns.ip(&["link", "set", "nbt0", "up"]);
-    client.ip(&["addr", "add", "10.78.0.2/24", "dev", "peer0"]);
+    client.ip(&["addr", "add", "198.19.80.2/24", "dev", "peer0"]);
     client.ip(&["link", "set", "peer0", "up"]);
     ns.ip(&[
         "link", "add", "nbt1", "type", "veth", "peer", "name", "nbt1p",
@@ -89,7 +89,7 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
         "ports 137 to 139 need CAP_NET_BIND_SERVICE here"
     );
     let mut d = Daemon::spawn_dropping_privileges(cmd);
-    let first = Ipv4Addr::new(10, 78, 0, 1);
+    let first = Ipv4Addr::new(198, 19, 80, 1);
     d.wait_for_status(&control, "names active on nbt0", PATIENCE, |s| {
         active_on(s, first)
     });
@@ -145,7 +145,7 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
     // It still answers, on UDP 137, from the client's namespace.
     let out = client
         .command(env!("CARGO_BIN_EXE_nbt"))
-        .args(["lookup", "PRIVTEST", "--server", "10.78.0.1", "--json"])
+        .args(["lookup", "PRIVTEST", "--server", "198.19.80.1", "--json"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -154,11 +154,11 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(text.contains("10.78.0.1"), "{text}");
+    assert!(text.contains("198.19.80.1"), "{text}");
 
     // An address that appears later gets its ports 137, 138 and 139 all the same.
-    ns.ip(&["addr", "add", "10.78.1.1/24", "dev", "nbt1"]);
-    let second = Ipv4Addr::new(10, 78, 1, 1);
+    ns.ip(&["addr", "add", "198.19.81.1/24", "dev", "nbt1"]);
+    let second = Ipv4Addr::new(198, 19, 81, 1);
     let st = d.wait_for_status(&control, "the new address served", PATIENCE, |s| {
         active_on(s, second) && s.session.is_some_and(|x| x.serving == 2)
     });

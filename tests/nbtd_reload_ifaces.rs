@@ -29,8 +29,8 @@ fn sighup_applies_a_new_allow_list_at_once() {
     };
     let dir = Scratch::new("reload-ifaces");
     for (dev, peer, addr) in [
-        ("nbt0", "nbt0p", "10.79.0.1/24"),
-        ("nbt1", "nbt1p", "10.79.1.1/24"),
+        ("nbt0", "nbt0p", "198.19.90.1/24"),
+        ("nbt1", "nbt1p", "198.19.91.1/24"),
     ] {
         ns.ip(&["link", "add", dev, "type", "veth", "peer", "name", peer]);
         ns.ip(&["addr", "add", addr, "dev", dev]);
@@ -39,7 +39,7 @@ fn sighup_applies_a_new_allow_list_at_once() {
     }
     // A peer on nbt0's link, in a namespace of its own, listens on the name service port.
     ns.ip(&["link", "set", "nbt0p", "netns", &peer_ns.0]);
-    peer_ns.ip(&["addr", "add", "10.79.0.2/24", "dev", "nbt0p"]);
+    peer_ns.ip(&["addr", "add", "198.19.90.2/24", "dev", "nbt0p"]);
     peer_ns.ip(&["link", "set", "nbt0p", "up"]);
     let listener = in_netns(&peer_ns.0, || {
         let s = UdpSocket::bind("0.0.0.0:137").expect("bind the peer's UDP 137");
@@ -47,7 +47,7 @@ fn sighup_applies_a_new_allow_list_at_once() {
             .unwrap();
         s
     });
-    let (a, b) = (Ipv4Addr::new(10, 79, 0, 1), Ipv4Addr::new(10, 79, 1, 1));
+    let (a, b) = (Ipv4Addr::new(198, 19, 90, 1), Ipv4Addr::new(198, 19, 91, 1));
     let config = dir.path("nbtd.toml");
     // No periodic scan: only the reload can take the change up.
     let write = |allow: &str| {

@@ -17,7 +17,7 @@ fn addresses_that_come_and_go_are_taken_up_without_a_restart() {
     ns.ip(&[
         "link", "add", "nbt0", "type", "veth", "peer", "name", "nbt1",
     ]);
-    ns.ip(&["addr", "add", "10.77.0.1/24", "dev", "nbt0"]);
+    ns.ip(&["addr", "add", "198.19.70.1/24", "dev", "nbt0"]);
     ns.ip(&["link", "set", "nbt0", "up"]);
     ns.ip(&["link", "set", "nbt1", "up"]);
     let config = dir.path("nbtd.toml");
@@ -28,8 +28,8 @@ fn addresses_that_come_and_go_are_taken_up_without_a_restart() {
         .args(["--interfaces", "nbt*", "--netbios-name", "RESCANTEST"])
         .args(dir.daemon_paths());
     let mut d = Daemon::spawn(cmd);
-    let first = Ipv4Addr::new(10, 77, 0, 1);
-    let second = Ipv4Addr::new(10, 77, 1, 1);
+    let first = Ipv4Addr::new(198, 19, 70, 1);
+    let second = Ipv4Addr::new(198, 19, 71, 1);
     let st = d.wait_for_status(
         &dir.control_socket(),
         "names active on nbt0",
@@ -38,7 +38,7 @@ fn addresses_that_come_and_go_are_taken_up_without_a_restart() {
     );
     assert_eq!(st.interfaces.len(), 1, "{st:#?}");
 
-    ns.ip(&["addr", "add", "10.77.1.1/24", "dev", "nbt1"]);
+    ns.ip(&["addr", "add", "198.19.71.1/24", "dev", "nbt1"]);
     let st = d.wait_for_status(
         &dir.control_socket(),
         "the new address served",
@@ -48,9 +48,9 @@ fn addresses_that_come_and_go_are_taken_up_without_a_restart() {
     assert_eq!(st.interfaces.len(), 2, "{st:#?}");
     let nbt1 = st.interfaces.iter().find(|i| i.address == second).unwrap();
     assert_eq!(nbt1.name, "nbt1");
-    assert_eq!(nbt1.broadcast, Ipv4Addr::new(10, 77, 1, 255));
+    assert_eq!(nbt1.broadcast, Ipv4Addr::new(198, 19, 71, 255));
 
-    ns.ip(&["addr", "del", "10.77.1.1/24", "dev", "nbt1"]);
+    ns.ip(&["addr", "del", "198.19.71.1/24", "dev", "nbt1"]);
     let st = d.wait_for_status(
         &dir.control_socket(),
         "the removed address dropped",

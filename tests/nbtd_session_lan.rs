@@ -2,9 +2,10 @@
 //! - `smbclient -L` lists nbtd's shares, the servers of its workgroup and the workgroups, with
 //!   and without SPNEGO;
 //! - with 5,000 servers in the browse list, `smbclient -L` lists all 5,000 (NetServerEnum2 then
-//!   NetServerEnum3 continuations).
+//!   NetServerEnum3 continuations);
+//! - `smbtree` walks the workgroup, its servers and their shares from nbtd alone.
 //!
-//! Needs root, `ip`, `nmbd`, `nmblookup` and `smbclient`; without them each test says why and
+//! Needs root, `ip`, `nmbd`, `nmblookup`, `smbclient` and `smbtree`; without them each test says why and
 //! passes, except under `CI=true`, where it fails. Every wait is a bounded poll.
 
 mod common;
@@ -147,6 +148,74 @@ fn smbclient_lists_nbtd_shares_servers_and_workgroups() {
     ours.sort();
     theirs.sort();
     assert_eq!(ours, theirs);
+}
+
+/// Samba's smbtree walks the network the way file managers and media players browse it
+/// (libsmbclient's `smb://`): it finds the masters by a broadcast for `__MSBROWSE__<01>` and
+/// node status, lists the workgroups from one, the servers from each workgroup's master, and
+/// each server's shares. With two nbtd hosts and no Samba server, all of it comes from nbtd.
+#[test]
+fn smbtree_walks_nbtd_workgroup_servers_and_shares() {
+    let Some(lan) = Lan::for_test(
+        "smbtree_walks_nbtd_workgroup_servers_and_shares",
+        3,
+        &["smbtree"],
+    ) else {
+        return;
+    };
+    let master = start_nbtd(
+        &lan,
+        1,
+        "NBTDONE",
+        SHARES,
+        &["--preferred-master", "--os-level", "65"],
+    );
+    start_nbtd(&lan, 2, "NBTDTWO", "", &[]);
+    master.wait_list(Duration::from_secs(60), "NBTDTWO listed", |r| {
+        let i = &r.interfaces[0];
+        i.servers.iter().any(|s| s.name == "NBTDTWO")
+            && i.role == nbtd::control::BrowserRole::Master
+    });
+    let conf = lan.client_conf();
+    let conf = conf.display().to_string();
+    // smbtree of Samba 4.17 crashes without a user name (-N): the guest account, no password.
+    let walk = |extra: &[&str]| {
+        // -d 0: no debug lines among the tree (the LAN's client smb.conf has log level 1).
+        let mut args = vec![
+            "-d",
+            "0",
+            "-U",
+            "guest%",
+            "-s",
+            &conf,
+            "--option=client min protocol=NT1",
+        ];
+        args.extend(extra);
+        let out = lan.run(3, "smbtree", &args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "smbtree {extra:?} failed:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Each line's first word: the workgroup, then \\SERVER and \\SERVER\share.
+        text.lines()
+            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    let tree = walk(&[]);
+    for want in [
+        "LABWG",
+        r"\\NBTDONE",
+        r"\\NBTDONE\public",
+        r"\\NBTDONE\lp",
+        r"\\NBTDONE\IPC$",
+        r"\\NBTDTWO",
+        r"\\NBTDTWO\IPC$",
+    ] {
+        assert!(tree.iter().any(|l| l == want), "{want} missing: {tree:#?}");
+    }
+    assert_eq!(walk(&["--domains"]), ["LABWG"]);
 }
 
 /// Writes a browse.json for address `ip` with `n` servers in LABWG, each with 30 minutes left.
