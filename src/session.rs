@@ -9,10 +9,10 @@
 //!   each frame asks it for a [`ListingSnapshot`] (the main loop caches one for a second), so
 //!   nothing runs while no client is connected.
 
-use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nbt_protocol::engine::Rng;
@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tracing::debug;
+use tracing::{debug, info};
 
 /// Limits of the session service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,13 @@ pub struct SessionService {
     pub counters: Arc<SessionCounters>,
     /// Connection slots, shared by all addresses.
     pub slots: Arc<Semaphore>,
+    /// Clients already told of at info level (only NT LM 0.12 is served), up to
+    /// [`MAX_TOLD`]: once each, so that a client retrying cannot fill the log.
+    told: Arc<Mutex<HashSet<IpAddr>>>,
 }
+
+/// Most clients remembered as told of (see [`SessionService`]); later ones log at debug only.
+const MAX_TOLD: usize = 256;
 
 impl SessionService {
     /// A service with these limits, listing from `snapshots`.
@@ -147,6 +153,7 @@ impl SessionService {
             snapshots,
             counters: Arc::new(SessionCounters::default()),
             slots,
+            told: Arc::default(),
         }
     }
 
@@ -176,7 +183,18 @@ impl SessionService {
                     Outcome::Closed(None) => {}
                     Outcome::Closed(Some(r)) => {
                         svc.counters.closed_on_error.fetch_add(1, Ordering::Relaxed);
-                        debug!(%peer, reason = %r, "session closed");
+                        if *r == CloseReason::NoCommonDialect && svc.first_time(peer.ip()) {
+                            info!(
+                                %peer,
+                                "{} offers only dialects older than NT LM 0.12 (a LAN Manager \
+                                 client: DOS, OS/2 or Windows for Workgroups); nbtd lists shares \
+                                 and servers over NT LM 0.12 only, so this client cannot list \
+                                 through it",
+                                peer.ip()
+                            );
+                        } else {
+                            debug!(%peer, reason = %r, "session closed");
+                        }
                     }
                     Outcome::TimedOut => {
                         svc.counters.timed_out.fetch_add(1, Ordering::Relaxed);
@@ -187,6 +205,12 @@ impl SessionService {
                 drop(permit);
             });
         }
+    }
+
+    /// Whether `ip` is to be told of at info level: the first time, while room remains.
+    fn first_time(&self, ip: IpAddr) -> bool {
+        let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
+        told.len() < MAX_TOLD && told.insert(ip)
     }
 
     async fn connection(&self, mut stream: TcpStream, local: Ipv4Addr) -> Outcome {

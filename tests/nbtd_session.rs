@@ -1,6 +1,8 @@
 //! nbtd's session service on loopback against hostile clients: malformed SMB, truncated frames,
 //! oversize lengths and SMB2 each get a clean close, and the daemon keeps serving: a proper
-//! session request still gets its positive response and the control socket still answers.
+//! session request still gets its positive response and the control socket still answers. A LAN
+//! Manager client (no NT LM 0.12 dialect) is refused with DialectIndex 0xFFFF, and the log says
+//! so once.
 
 mod nbtd_harness;
 
@@ -57,6 +59,8 @@ fn hostile_session_clients_get_a_clean_close_and_the_daemon_goes_on() {
         "--netbios-name".into(),
         "HOSTILE".into(),
         "--no-local-master".into(),
+        "--log-level".into(),
+        "info,nbtd=debug".into(),
     ]);
     args.extend(dir.daemon_paths());
     let mut d = Daemon::start(&args);
@@ -88,6 +92,36 @@ fn hostile_session_clients_get_a_clean_close_and_the_daemon_goes_on() {
     m.extend_from_slice(&smb2);
     let got = send_and_wait_close(session_port, &m, false);
     assert_eq!(&got[..4], &[0x82, 0, 0, 0]);
+
+    // A LAN Manager client: a NEGOTIATE offering only dialects older than NT LM 0.12, twice.
+    // Each gets DialectIndex 0xFFFF and a close; the log says why, once for this client.
+    for _ in 0..2 {
+        let mut m = session_request();
+        let mut smb = vec![0xFF, b'S', b'M', b'B', 0x72, 0, 0, 0, 0, 0x18, 0x01, 0x40];
+        smb.resize(32, 0);
+        let mut block = Vec::new();
+        for d in [&b"LANMAN2.1"[..], b"LM1.2X002"] {
+            block.push(0x02);
+            block.extend_from_slice(d);
+            block.push(0);
+        }
+        smb.push(0); // WordCount
+        smb.extend_from_slice(&(block.len() as u16).to_le_bytes());
+        smb.extend_from_slice(&block);
+        m.extend_from_slice(&[0x00, 0x00, 0x00, smb.len() as u8]);
+        m.extend_from_slice(&smb);
+        let got = send_and_wait_close(session_port, &m, false);
+        assert_eq!(&got[..4], &[0x82, 0, 0, 0]);
+        // The NEGOTIATE response: after the frame header (4) and the SMB header (32), WordCount
+        // 1 and DialectIndex 0xFFFF.
+        assert_eq!(&got[8..12], b"\xFFSMB", "{got:02x?}");
+        assert_eq!(&got[8 + 32..8 + 35], &[1, 0xFF, 0xFF], "{got:02x?}");
+    }
+    // One close is told of at info, the other logged at debug (its reason, as for any close).
+    let told = "offers only dialects older than NT LM 0.12";
+    d.stderr_with("the client offers no NT LM 0.12 dialect");
+    let log = d.stderr_with(told);
+    assert_eq!(log.matches(told).count(), 1, "{log}");
 
     // Still serving: a proper session request gets its positive response.
     let mut s = TcpStream::connect(("127.0.0.1", session_port)).unwrap();
