@@ -16,7 +16,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use common::daemon::{self, Nbtd, WG};
-use common::netns::{Lan, Nmbd, NmbdConfig};
+use common::netns::{Lan, NmbdConfig};
 use nbtd::control::{BrowseListReply, BrowserRole, DaemonStatus, query_browse_list, query_status};
 
 /// How long Samba gets to settle: it is master about 20 s after it starts.
@@ -139,28 +139,6 @@ fn answers(text: &str, suffix: &str) -> Vec<Ipv4Addr> {
     v.sort();
     v.dedup();
     v
-}
-
-/// Polls nmbd's log until it holds `needle`.
-fn wait_for_log(nmbd: &Nmbd, needle: &str, limit: Duration) -> Result<(), String> {
-    let log = nmbd.dir.join("log/log.nmbd");
-    let until = Instant::now() + limit;
-    loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains(needle) {
-            return Ok(());
-        }
-        if Instant::now() >= until {
-            return Err(format!(
-                "nmbd's log has no {needle:?} within {limit:?}:\n{text}"
-            ));
-        }
-        sleep(Duration::from_millis(250));
-    }
-}
-
-fn nmbd_log(nmbd: &Nmbd) -> String {
-    std::fs::read_to_string(nmbd.dir.join("log/log.nmbd")).unwrap_or_default()
 }
 
 /// Starts three nbtd hosts in hosts 1 to 3, one after another, and waits until exactly one is
@@ -339,7 +317,8 @@ fn nmbd_at_os_level_65_is_master_over_nbtd_at_20_and_lists_it() {
             .option("os level = 65")
             .log_level(3),
     );
-    wait_for_log(&nmbd, "is now a local master browser", SAMBA).unwrap();
+    nmbd.wait_for_log("is now a local master browser", SAMBA)
+        .unwrap();
     let nbtd = start_nbtd(&lan, 2, "NBTD20", &["--os-level", "20"]);
     let logs = [&nbtd];
 
@@ -356,7 +335,8 @@ fn nmbd_at_os_level_65_is_master_over_nbtd_at_20_and_lists_it() {
     assert_eq!(nbtd.role(), BrowserRole::Potential);
     assert_eq!(nmblookup_master(&lan, 3), [lan.ip(1)]);
     // nmbd lists nbtd's host (its level-3 line from create_server_on_workgroup).
-    wait_for_log(&nmbd, "Created server entry NBTD20 ", SAMBA).unwrap();
+    nmbd.wait_for_log("Created server entry NBTD20 ", SAMBA)
+        .unwrap();
     // And nbtd lists nmbd's.
     poll(SAMBA, "nbtd lists SAMBA65", &logs, || {
         nbtd.listed(None)
@@ -364,7 +344,7 @@ fn nmbd_at_os_level_65_is_master_over_nbtd_at_20_and_lists_it() {
             .then_some(())
     });
     // nmbd never lost its place.
-    let log = nmbd_log(&nmbd);
+    let log = nmbd.nmbd_log();
     assert!(!log.contains("Lost election"), "{log}");
     assert_eq!(nbtd.role(), BrowserRole::Potential);
 }
@@ -405,7 +385,7 @@ fn nbtd_at_os_level_65_is_master_over_nmbd_at_20_and_lists_it() {
     sleep(Duration::from_secs(25));
     assert_eq!(nbtd.role(), BrowserRole::Master, "{}", nbtd.log_text());
     assert_eq!(nmblookup_master(&lan, 3), [lan.ip(1)]);
-    let log = nmbd_log(&nmbd);
+    let log = nmbd.nmbd_log();
     assert!(!log.contains("now a local master browser"), "{log}");
     let s = nbtd.status();
     assert_eq!(s.browser.elections_lost, 0, "{:?}", s.browser);

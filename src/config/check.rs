@@ -1,7 +1,10 @@
 //! The checks [`Config::resolve`](super::Config::resolve) runs on each section, with the
 //! error that says what is wrong and what to do.
 
+use std::net::Ipv4Addr;
+
 use super::*;
+use crate::protocol::engine::browser::RemoteAnnounce;
 
 pub(super) fn check_ports(p: &Ports) -> Result<(), ConfigError> {
     for (key, v) in [
@@ -169,6 +172,62 @@ pub(super) fn check_browser(b: &BrowserSection) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+/// Most `remote_announce` entries.
+const MAX_REMOTE_ANNOUNCE: usize = 64;
+
+/// The `remote_announce` entries of `b` as the browser takes them (`ADDRESS[/WORKGROUP]`,
+/// the workgroup `workgroup` where none is given); the error names the entry and what to give.
+pub fn remote_announce_targets(
+    b: &BrowserSection,
+    workgroup: NetbiosName,
+) -> Result<Vec<RemoteAnnounce>, ConfigError> {
+    let bad = |value: &str, reason: String| ConfigError::BadBrowser {
+        key: "remote_announce",
+        value: format!("{value:?}"),
+        reason,
+    };
+    if b.remote_announce.len() > MAX_REMOTE_ANNOUNCE {
+        return Err(bad(
+            &format!("[{} entries]", b.remote_announce.len()),
+            format!("give at most {MAX_REMOTE_ANNOUNCE} addresses"),
+        ));
+    }
+    let mut targets: Vec<RemoteAnnounce> = Vec::with_capacity(b.remote_announce.len());
+    for entry in &b.remote_announce {
+        let (addr, wg) = match entry.split_once('/') {
+            Some((a, w)) => (a, Some(w)),
+            None => (entry.as_str(), None),
+        };
+        let addr: Ipv4Addr = addr.trim().parse().map_err(|_| {
+            bad(
+                entry,
+                "give an IPv4 address, optionally with /WORKGROUP, e.g. \"192.168.2.255\" or \
+                 \"192.168.3.10/OFFICE\""
+                    .into(),
+            )
+        })?;
+        if addr.is_unspecified() || addr.is_multicast() || addr == Ipv4Addr::BROADCAST {
+            return Err(bad(
+                entry,
+                format!(
+                    "{addr} reaches no browser on another subnet: give a browser's address \
+                     there, or that subnet's broadcast address (e.g. 192.168.2.255)"
+                ),
+            ));
+        }
+        let workgroup = match wg {
+            Some(w) => parse_netbios_name("remote_announce", w.trim())?,
+            None => workgroup,
+        };
+        let t = RemoteAnnounce { addr, workgroup };
+        if targets.contains(&t) {
+            return Err(bad(entry, "listed twice; keep one".into()));
+        }
+        targets.push(t);
+    }
+    Ok(targets)
 }
 
 pub(super) fn check_log_level(value: &str) -> Result<(), ConfigError> {

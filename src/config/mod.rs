@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::iface::Filter;
 use crate::protocol::NetbiosName;
+pub use check::remote_announce_targets;
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
 };
@@ -153,6 +154,11 @@ pub struct BrowserSection {
     pub master_probe_interval_ms: u64,
     /// Obey a ResetStateRequest (anyone on the LAN can send one). Default `false`.
     pub honour_reset_state: bool,
+    /// Announce this host on other subnets too, as Samba's `remote announce`: each entry is
+    /// the address of a browser there (or that subnet's broadcast address, where routers
+    /// forward it), optionally with `/WORKGROUP` (default: this host's workgroup). A
+    /// HostAnnouncement goes to each every 3 minutes. Default empty.
+    pub remote_announce: Vec<String>,
 }
 
 impl Default for BrowserSection {
@@ -167,6 +173,7 @@ impl Default for BrowserSection {
             max_servers_total: 16384,
             master_probe_interval_ms: DEFAULT_MASTER_PROBE_MS,
             honour_reset_state: false,
+            remote_announce: Vec::new(),
         }
     }
 }
@@ -633,6 +640,7 @@ impl Config {
             })?),
         };
         check_browser(&self.browser)?;
+        remote_announce_targets(&self.browser, workgroup)?;
         check_session(&self.session, &self.shares)?;
         let secs = self.interfaces.rescan_interval_secs;
         Ok(Settings {

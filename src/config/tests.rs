@@ -171,6 +171,7 @@ fn full_file_parses() {
             max_servers_total: 500,
             master_probe_interval_ms: 1000,
             honour_reset_state: true,
+            remote_announce: Vec::new(),
         }
     );
     assert_eq!(s.aliases.len(), 2);
@@ -287,4 +288,58 @@ fn bad_values_say_what_to_do() {
     assert!(e.contains("more than max_servers_total"), "{e}");
     let e = with(&|c| c.browser.master_probe_interval_ms = 10);
     assert!(e.contains("master_probe_interval_ms = 10"), "{e}");
+}
+
+#[test]
+fn remote_announce_takes_addresses_with_or_without_a_workgroup() {
+    let c = Config::parse(
+        "workgroup = \"HOME\"\n[browser]\n\
+         remote_announce = [\"192.0.2.255\", \" 198.51.100.10/office \"]\n",
+    )
+    .unwrap();
+    let s = c.resolve(host("h")).unwrap();
+    let t = remote_announce_targets(&s.browser, s.workgroup).unwrap();
+    let home = NetbiosName::new("HOME", 0).unwrap();
+    let office = NetbiosName::new("OFFICE", 0).unwrap();
+    assert_eq!(
+        t.iter().map(|t| (t.addr, t.workgroup)).collect::<Vec<_>>(),
+        [
+            (std::net::Ipv4Addr::new(192, 0, 2, 255), home),
+            (std::net::Ipv4Addr::new(198, 51, 100, 10), office)
+        ]
+    );
+    assert!(
+        remote_announce_targets(&BrowserSection::default(), home)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn remote_announce_mistakes_say_what_to_give() {
+    let with = |entries: &[&str]| {
+        let mut c = Config::default();
+        c.browser.remote_announce = entries.iter().map(|e| e.to_string()).collect();
+        c.resolve(host("h")).unwrap_err().to_string()
+    };
+    let e = with(&["office-nas"]);
+    assert!(
+        e.contains("browser.remote_announce = \"office-nas\"") && e.contains("IPv4 address"),
+        "{e}"
+    );
+    let e = with(&["255.255.255.255"]);
+    assert!(e.contains("subnet's broadcast address"), "{e}");
+    let e = with(&["0.0.0.0"]);
+    assert!(e.contains("reaches no browser"), "{e}");
+    let e = with(&["224.0.0.1"]);
+    assert!(e.contains("reaches no browser"), "{e}");
+    let e = with(&["192.0.2.9/BAD*WG"]);
+    assert!(e.contains("remote_announce") && e.contains("'*'"), "{e}");
+    let e = with(&["192.0.2.9/THIS-NAME-IS-TOO-LONG"]);
+    assert!(e.contains("at most 15"), "{e}");
+    let e = with(&["192.0.2.9", "192.0.2.9/WORKGROUP"]);
+    assert!(e.contains("listed twice"), "{e}");
+    let many: Vec<String> = (0..65).map(|i| format!("192.0.2.{i}")).collect();
+    let e = with(&many.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(e.contains("at most 64"), "{e}");
 }

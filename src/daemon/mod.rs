@@ -395,6 +395,8 @@ fn browser_config(s: &Settings) -> BrowserConfig {
     c.master_probe_interval = Duration::from_millis(b.master_probe_interval_ms);
     c.honour_reset_state = b.honour_reset_state;
     c.answer_remote_subnets = s.answer_remote_subnets;
+    // Checked when the settings were resolved.
+    c.remote_announce = crate::config::remote_announce_targets(b, s.workgroup).unwrap_or_default();
     c
 }
 

@@ -2,7 +2,7 @@
 //! without losing names or browse lists.
 //!
 //! Applied at once: the shares, the browser's comment, OS level, preferred master, list caps,
-//! master probe interval and `honour_reset_state`, the interface allow and deny lists (the
+//! master probe interval, `honour_reset_state` and `remote_announce`, the interface allow and deny lists (the
 //! interfaces are scanned again at once), and `log_level` (unless `--log-level` or `RUST_LOG`
 //! chose the filter). Everything else (the names, the workgroup, the aliases, the ports, the
 //! paths, `local_master`, `answer_remote_subnets`, the rescan interval, the `[session]` table,

@@ -279,6 +279,30 @@ pub struct SambaDaemon {
     pub dir: PathBuf,
 }
 
+impl SambaDaemon {
+    /// nmbd's log so far (`log/log.nmbd`).
+    pub fn nmbd_log(&self) -> String {
+        fs::read_to_string(self.dir.join("log/log.nmbd")).unwrap_or_default()
+    }
+
+    /// Polls nmbd's log until it holds `needle`, for at most `limit`; the error quotes the log.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) -> Result<(), String> {
+        let until = Instant::now() + limit;
+        loop {
+            let text = self.nmbd_log();
+            if text.contains(needle) {
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                return Err(format!(
+                    "nmbd's log has no {needle:?} within {limit:?}:\n{text}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
 /// A running nmbd.
 pub type Nmbd = SambaDaemon;
 /// A running smbd.

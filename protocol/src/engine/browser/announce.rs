@@ -191,9 +191,12 @@ impl BrowserEngine {
         }
     }
 
-    /// Says goodbye: announces ServerType 0 so listeners drop us at once, and, where we are the
-    /// master, forces an election so that a successor takes over without waiting.
+    /// Says goodbye: announces ServerType 0 so listeners drop us at once (on every subnet and
+    /// to the remote announcement addresses), and, where we are the master, forces an election
+    /// so that a successor takes over without waiting.
     pub fn shutdown(&mut self, now: Instant) {
+        let remote = self.config.remote_announce.clone();
+        self.send_remote(&remote, true);
         let ids: Vec<IfaceId> = self.subnets.keys().copied().collect();
         for id in ids {
             self.say_goodbye(id);

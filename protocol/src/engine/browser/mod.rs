@@ -49,10 +49,11 @@ pub mod list;
 mod mailslot;
 mod master;
 mod reconfigure;
+mod remote;
 mod takeover;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use super::dgram::{DatagramLayer, Mailslot};
@@ -109,6 +110,20 @@ pub const APPOINTMENT_GRACE: Duration = Duration::from_secs(60);
 pub const SERVERS_PER_BACKUP: usize = 32;
 /// The OS version nbtd announces (what Samba sends; informational).
 pub const OS_VERSION: (u8, u8) = (6, 1);
+/// How often the remote announcements go out (Samba's `REMOTE_ANNOUNCE_INTERVAL`); each says
+/// so in its Periodicity, and the remote browser drops us three periods after the last.
+pub const REMOTE_ANNOUNCE_INTERVAL: Duration = Duration::from_secs(180);
+
+/// Where this host is announced beyond its own subnets (Samba's `remote announce`): the
+/// address of a browser on another subnet, or that subnet's directed broadcast address, and
+/// the workgroup whose list it joins there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAnnounce {
+    /// Where the HostAnnouncement goes (UDP, the datagram port).
+    pub addr: Ipv4Addr,
+    /// The workgroup: the announcement is addressed to its `<1D>` name.
+    pub workgroup: NetbiosName,
+}
 
 /// What the browser announces and how it takes part in elections.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +154,9 @@ pub struct BrowserConfig {
     pub honour_reset_state: bool,
     /// Handle frames from outside the interface's subnet (off by default).
     pub answer_remote_subnets: bool,
+    /// Announce this host to these addresses as well, every [`REMOTE_ANNOUNCE_INTERVAL`], from
+    /// the first interface address (none by default).
+    pub remote_announce: Vec<RemoteAnnounce>,
 }
 
 impl BrowserConfig {
@@ -162,6 +180,7 @@ impl BrowserConfig {
             master_probe_interval: Duration::from_secs(3),
             honour_reset_state: false,
             answer_remote_subnets: false,
+            remote_announce: Vec::new(),
         }
     }
 }
@@ -338,6 +357,8 @@ pub struct BrowserEngine {
     events: VecDeque<BrowserEvent>,
     counters: BrowserCounters,
     shut_down: bool,
+    /// When the remote announcements go out next (none configured, or no interface: none).
+    next_remote: Option<Instant>,
 }
 
 fn server_name(n: &NetbiosName) -> ServerName {
@@ -360,6 +381,7 @@ impl BrowserEngine {
             events: VecDeque::new(),
             counters: BrowserCounters::default(),
             shut_down: false,
+            next_remote: None,
         }
     }
 
@@ -399,6 +421,9 @@ impl BrowserEngine {
     /// Starts browsing on an interface address: the first announcement goes out now.
     pub fn add_interface(&mut self, now: Instant, addr: IfaceAddr) {
         self.started.get_or_insert(now);
+        if !self.config.remote_announce.is_empty() {
+            self.next_remote.get_or_insert(now);
+        }
         let role = if self.config.local_master {
             Role::Potential
         } else {
@@ -471,7 +496,10 @@ impl BrowserEngine {
                 s.next_copy,
             ]
         });
-        subnets.chain([self.dgram.poll_timeout()]).flatten().min()
+        subnets
+            .chain([self.dgram.poll_timeout(), self.next_remote])
+            .flatten()
+            .min()
     }
 
     /// Runs what is due: announcements, election steps, master checks and list expiry.
@@ -495,6 +523,9 @@ impl BrowserEngine {
             {
                 self.announce(now, id);
             }
+        }
+        if self.next_remote.is_some_and(|t| t <= now) {
+            self.announce_remote(now);
         }
     }
 

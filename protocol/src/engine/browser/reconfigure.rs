@@ -1,18 +1,19 @@
 //! New settings for a running browser (the daemon's configuration reload), without losing the
 //! roles, the masters known or the browse lists.
 
-use super::{BrowserConfig, BrowserEngine, Instant, Role};
+use super::{BrowserConfig, BrowserEngine, Instant, RemoteAnnounce, Role};
 
 impl BrowserEngine {
     /// Takes up the settings of `new` that can change while the browser runs: the comment, the
-    /// OS level, preferred master, the browse-list caps, the master probe interval and
-    /// `honour_reset_state`. The identity (names, workgroup, scope, port, server type),
+    /// OS level, preferred master, the browse-list caps, the master probe interval,
+    /// `honour_reset_state` and the remote announcements. The identity (names, workgroup, scope, port, server type),
     /// `local_master` and `answer_remote_subnets` stay as they are: they need a restart.
     ///
     /// A new comment is announced at once on every subnet, so that browse lists show it within
     /// seconds rather than at the next scheduled announcement. A browser that becomes preferred
     /// master stands in an election at once, as it does at start. A higher OS level counts from
-    /// the next election. Returns whether anything changed.
+    /// the next election. Addresses dropped from the remote announcements get a ServerType 0
+    /// announcement, and the others one at once. Returns whether anything changed.
     pub fn reconfigure(&mut self, now: Instant, new: &BrowserConfig) -> bool {
         let c = &mut self.config;
         let comment = c.comment != new.comment;
@@ -29,7 +30,23 @@ impl BrowserEngine {
         c.limits = new.limits;
         c.master_probe_interval = new.master_probe_interval;
         c.honour_reset_state = new.honour_reset_state;
+        let remote = c.remote_announce != new.remote_announce;
+        let dropped: Vec<RemoteAnnounce> = c
+            .remote_announce
+            .iter()
+            .filter(|t| !new.remote_announce.contains(t))
+            .copied()
+            .collect();
+        c.remote_announce = new.remote_announce.clone();
         let limits = c.limits;
+        if remote && !self.shut_down {
+            // Addresses no longer announced to drop us at once; the others hear us now.
+            self.send_remote(&dropped, true);
+            self.next_remote = (!self.config.remote_announce.is_empty()
+                && !self.subnets.is_empty())
+            .then_some(now);
+        }
+        let changed = changed || remote;
         let ids: Vec<_> = self.subnets.keys().copied().collect();
         for id in ids {
             let Some(s) = self.subnets.get_mut(&id) else {
