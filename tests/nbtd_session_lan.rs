@@ -58,6 +58,20 @@ type = "printer"
 comment = "the printer"
 "#;
 
+/// NBTDONE in host 1 (the shares above, preferred master at os level 65) and NBTDTWO in
+/// host 2; returns NBTDONE.
+fn two_nbtd_hosts(lan: &Lan) -> Nbtd {
+    let master = start_nbtd(
+        lan,
+        1,
+        "NBTDONE",
+        SHARES,
+        &["--preferred-master", "--os-level", "65"],
+    );
+    start_nbtd(lan, 2, "NBTDTWO", "", &[]);
+    master
+}
+
 #[test]
 fn smbclient_lists_nbtd_shares_servers_and_workgroups() {
     let Some(lan) = Lan::for_test(
@@ -67,14 +81,7 @@ fn smbclient_lists_nbtd_shares_servers_and_workgroups() {
     ) else {
         return;
     };
-    let master = start_nbtd(
-        &lan,
-        1,
-        "NBTDONE",
-        SHARES,
-        &["--preferred-master", "--os-level", "65"],
-    );
-    start_nbtd(&lan, 2, "NBTDTWO", "", &[]);
+    let master = two_nbtd_hosts(&lan);
     // Another workgroup's master tells ours about its workgroup (DomainAnnouncement).
     lan.start_nmbd(
         3,
@@ -163,14 +170,7 @@ fn smbtree_walks_nbtd_workgroup_servers_and_shares() {
     ) else {
         return;
     };
-    let master = start_nbtd(
-        &lan,
-        1,
-        "NBTDONE",
-        SHARES,
-        &["--preferred-master", "--os-level", "65"],
-    );
-    start_nbtd(&lan, 2, "NBTDTWO", "", &[]);
+    let master = two_nbtd_hosts(&lan);
     master.wait_list(Duration::from_secs(60), "NBTDTWO listed", |r| {
         let i = &r.interfaces[0];
         i.servers.iter().any(|s| s.name == "NBTDTWO")
