@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::daemon;
 use common::netns::{Lan, NmbdConfig};
+use nbtd::control::RemoteTarget;
 
 /// nmbd's own pace: an election, then the announcement handled.
 const SAMBA: Duration = Duration::from_secs(90);
@@ -70,7 +71,17 @@ fn nmbd_on_another_subnet_lists_nbtd_and_drops_it_when_it_stops() {
         Some("[browser]\nremote_announce = [\"198.18.1.2/FARWG\"]\n"),
         &[],
     );
-    d.wait_active();
+    let st = d.wait_active();
+    // `nbt daemon` shows where it announces, and when next.
+    let r = &st.remote_announce;
+    assert_eq!(
+        r.targets,
+        [RemoteTarget {
+            address: "198.18.1.2".parse().unwrap(),
+            workgroup: "FARWG".into(),
+        }]
+    );
+    assert!(r.next_in_secs.is_some_and(|s| s <= 180), "{r:?}");
     // nmbd's level-3 line from create_server_on_workgroup: listed in FARWG.
     if let Err(e) = nmbd.wait_for_log("Created server entry NEARNAS ", SAMBA) {
         panic!("{e}\nnbtd:\n{}", d.log_text());

@@ -103,6 +103,35 @@ pub struct DaemonStatus {
     /// Configuration reloads (SIGHUP).
     #[serde(default)]
     pub reloads: ReloadCounters,
+    /// Where this host is announced beyond its subnets (`[browser] remote_announce`).
+    #[serde(default, skip_serializing_if = "RemoteAnnounceStatus::is_off")]
+    pub remote_announce: RemoteAnnounceStatus,
+}
+
+/// The remote announcements: where they go, and when next.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteAnnounceStatus {
+    /// Each address with the workgroup announced in there.
+    pub targets: Vec<RemoteTarget>,
+    /// Seconds until the next announcements (none while no interface address is served).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_in_secs: Option<u64>,
+}
+
+impl RemoteAnnounceStatus {
+    /// Whether none are configured.
+    pub fn is_off(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+/// One address the host is announced to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteTarget {
+    /// The address (a browser, or a subnet's broadcast address).
+    pub address: Ipv4Addr,
+    /// The workgroup whose list the host joins there.
+    pub workgroup: String,
 }
 
 /// The session service's state.

@@ -23,6 +23,23 @@ pub fn render_status(s: &DaemonStatus) -> String {
     if !s.aliases.is_empty() {
         let _ = writeln!(out, "aliases: {}", s.aliases.join(", "));
     }
+    if !s.remote_announce.is_off() {
+        let targets: Vec<String> = s
+            .remote_announce
+            .targets
+            .iter()
+            .map(|t| format!("{} ({})", t.address, t.workgroup))
+            .collect();
+        let next = match s.remote_announce.next_in_secs {
+            Some(secs) => format!("next in {}", duration(secs)),
+            None => "none until an interface address is served".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "announced to other subnets: {}; {next}",
+            targets.join(", ")
+        );
+    }
     if s.interfaces.is_empty() {
         let _ = writeln!(out, "\nno interface served");
     }
@@ -192,6 +209,20 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("dropped input: 0 malformed"), "{t}");
+        assert!(!t.contains("other subnets"), "none configured: {t}");
+        let mut s = sample();
+        s.remote_announce = crate::control::RemoteAnnounceStatus {
+            targets: vec![crate::control::RemoteTarget {
+                address: std::net::Ipv4Addr::new(198, 19, 1, 2),
+                workgroup: "FARWG".into(),
+            }],
+            next_in_secs: Some(130),
+        };
+        let t = render_status(&s);
+        assert!(
+            t.contains("announced to other subnets: 198.19.1.2 (FARWG); next in 2m 10s\n"),
+            "{t}"
+        );
         assert_eq!(duration(59), "59s");
         assert_eq!(duration(90_061), "1d 01h 01m");
     }

@@ -70,6 +70,7 @@ pub(crate) fn sample() -> DaemonStatus {
             ..DriverCounters::default()
         },
         reloads: ReloadCounters::default(),
+        remote_announce: RemoteAnnounceStatus::default(),
     }
 }
 
@@ -151,6 +152,21 @@ fn status_json_shape() {
         serde_json::to_string(&Request::Status).unwrap(),
         r#"{"request":"status"}"#
     );
+    // No remote announcements: no key at all (older clients read the same JSON).
+    let v = serde_json::to_value(sample()).unwrap();
+    assert!(v.get("remote_announce").is_none(), "{v}");
+    let mut s = sample();
+    s.remote_announce.targets.push(RemoteTarget {
+        address: Ipv4Addr::new(198, 19, 1, 2),
+        workgroup: "FARWG".into(),
+    });
+    let v = serde_json::to_value(&s).unwrap();
+    assert_eq!(
+        v["remote_announce"],
+        serde_json::json!({"targets": [{"address": "198.19.1.2", "workgroup": "FARWG"}]})
+    );
+    let back: DaemonStatus = serde_json::from_value(v).unwrap();
+    assert_eq!(back, s);
     // No master known is null; a master whose name is not known has no name.
     let mut s = sample();
     s.interfaces[0].browser.master = None;

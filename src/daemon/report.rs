@@ -291,6 +291,26 @@ impl Daemon {
                 }),
             driver: self.driver_counters(),
             reloads: self.reloads,
+            remote_announce: self.remote_announce_status(),
+        }
+    }
+
+    fn remote_announce_status(&self) -> crate::control::RemoteAnnounceStatus {
+        let b = self.node.browser();
+        crate::control::RemoteAnnounceStatus {
+            targets: b
+                .config()
+                .remote_announce
+                .iter()
+                .map(|t| crate::control::RemoteTarget {
+                    address: t.addr,
+                    workgroup: base_text(&t.workgroup),
+                })
+                .collect(),
+            next_in_secs: b.remote_announce_due().map(|t| {
+                t.saturating_duration_since(std::time::Instant::now())
+                    .as_secs()
+            }),
         }
     }
 }

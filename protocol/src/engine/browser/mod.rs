@@ -593,6 +593,12 @@ impl BrowserEngine {
         }
     }
 
+    /// When the remote announcements go out next (none configured, or no interface address
+    /// to send them from: `None`).
+    pub fn remote_announce_due(&self) -> Option<Instant> {
+        self.next_remote
+    }
+
     /// The datagram layer, to unwrap what arrives on the datagram port.
     pub fn datagram_layer(&mut self) -> &mut DatagramLayer {
         &mut self.dgram
