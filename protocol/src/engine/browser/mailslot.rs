@@ -210,20 +210,10 @@ impl BrowserEngine {
             token: r.token,
             servers,
         });
-        let iface = s.addr.clone();
         let Ok(bytes) = frame.to_vec() else {
             return Disposition::Ignored("backup list does not fit a datagram");
         };
-        if let Some(t) = self.dgram.mailslot(
-            &iface,
-            self.config.netbios_name.with_suffix(suffix::WORKSTATION),
-            m.source_name.clone(),
-            Some(m.src),
-            MAILSLOT_BROWSE,
-            bytes,
-        ) {
-            self.transmits.push_back(t);
-        }
+        self.send_mailslot(id, bytes, m.source_name.clone(), Some(m.src));
         Disposition::Handled
     }
 }

@@ -573,21 +573,33 @@ impl BrowserEngine {
     }
 
     fn send_frame_to(&mut self, id: IfaceId, frame: BrowserFrame, dest: NetbiosName) {
-        let Some(s) = self.subnets.get(&id) else {
-            return;
-        };
         let Ok(bytes) = frame.to_vec() else {
             return;
         };
-        let iface = s.addr.clone();
         let dest = ScopedName {
             name: dest,
             scope: self.config.scope.clone(),
         };
+        self.send_mailslot(id, bytes, dest, None);
+    }
+
+    /// Queues a browser frame (already emitted) from our `<00>` name on interface `id` to
+    /// `dest`: broadcast on the subnet when `to` is `None`, else unicast to `to`.
+    fn send_mailslot(
+        &mut self,
+        id: IfaceId,
+        bytes: Vec<u8>,
+        dest: ScopedName,
+        to: Option<SocketAddrV4>,
+    ) {
+        let Some(s) = self.subnets.get(&id) else {
+            return;
+        };
+        let iface = s.addr.clone();
         let source = self.config.netbios_name.with_suffix(suffix::WORKSTATION);
         if let Some(t) = self
             .dgram
-            .mailslot(&iface, source, dest, None, MAILSLOT_BROWSE, bytes)
+            .mailslot(&iface, source, dest, to, MAILSLOT_BROWSE, bytes)
         {
             self.transmits.push_back(t);
         }

@@ -25,31 +25,20 @@ impl BrowserEngine {
     /// Sends our HostAnnouncement (ServerType 0 when `going_down`) to each of `targets`, from
     /// the first interface address; whether there was one.
     pub(super) fn send_remote(&mut self, targets: &[RemoteAnnounce], going_down: bool) -> bool {
-        let Some(s) = self.subnets.values().next() else {
+        let Some((&id, s)) = self.subnets.iter().next() else {
             return false;
         };
         let a = self.our_announcement(s, REMOTE_ANNOUNCE_INTERVAL, going_down);
-        let iface = s.addr.clone();
         let Ok(bytes) = BrowserFrame::HostAnnouncement(a).to_vec() else {
             return true;
         };
-        let source = self.config.netbios_name.with_suffix(suffix::WORKSTATION);
         for t in targets {
             let dest = ScopedName {
                 name: t.workgroup.with_suffix(suffix::LOCAL_MASTER),
                 scope: self.config.scope.clone(),
             };
             let to = SocketAddrV4::new(t.addr, self.config.port);
-            if let Some(tx) = self.dgram.mailslot(
-                &iface,
-                source,
-                dest,
-                Some(to),
-                MAILSLOT_BROWSE,
-                bytes.clone(),
-            ) {
-                self.transmits.push_back(tx);
-            }
+            self.send_mailslot(id, bytes.clone(), dest, Some(to));
         }
         true
     }
