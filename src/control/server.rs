@@ -173,10 +173,10 @@ impl Drop for ControlListener {
     }
 }
 
-/// Serves one connection: a request a line, a response a line.
 /// An answer at least this long hands its freed memory back to the kernel once it is sent.
 const TRIM_AFTER_LEN: usize = 64 * 1024;
 
+/// Serves one connection: a request a line, a response a line.
 async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>) {
     let (r, mut w) = stream.into_split();
     let mut r = tokio::io::BufReader::new(r);

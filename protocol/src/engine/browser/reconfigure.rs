@@ -6,8 +6,9 @@ use super::{BrowserConfig, BrowserEngine, Instant, RemoteAnnounce, Role};
 impl BrowserEngine {
     /// Takes up the settings of `new` that can change while the browser runs: the comment, the
     /// OS level, preferred master, the browse-list caps, the master probe interval,
-    /// `honour_reset_state` and the remote announcements. The identity (names, workgroup, scope, port, server type),
-    /// `local_master` and `answer_remote_subnets` stay as they are: they need a restart.
+    /// `honour_reset_state` and the remote announcements. The identity (names, workgroup,
+    /// scope, port, server type), `local_master` and `answer_remote_subnets` stay as they are:
+    /// they need a restart.
     ///
     /// A new comment is announced at once on every subnet, so that browse lists show it within
     /// seconds rather than at the next scheduled announcement. A browser that becomes preferred
@@ -30,17 +31,15 @@ impl BrowserEngine {
         c.limits = new.limits;
         c.master_probe_interval = new.master_probe_interval;
         c.honour_reset_state = new.honour_reset_state;
-        let remote = c.remote_announce != new.remote_announce;
-        let dropped: Vec<RemoteAnnounce> = c
-            .remote_announce
-            .iter()
-            .filter(|t| !new.remote_announce.contains(t))
-            .copied()
-            .collect();
-        c.remote_announce = new.remote_announce.clone();
+        let old_remote = std::mem::replace(&mut c.remote_announce, new.remote_announce.clone());
+        let remote = old_remote != new.remote_announce;
         let limits = c.limits;
         if remote && !self.shut_down {
             // Addresses no longer announced to drop us at once; the others hear us now.
+            let dropped: Vec<RemoteAnnounce> = old_remote
+                .into_iter()
+                .filter(|t| !new.remote_announce.contains(t))
+                .collect();
             self.send_remote(&dropped, true);
             self.next_remote = (!self.config.remote_announce.is_empty()
                 && !self.subnets.is_empty())
