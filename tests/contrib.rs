@@ -459,7 +459,9 @@ fn fish_completes_subcommands_and_flags() {
 
 /// Drives zsh's completion in an interactive zsh on a pseudo-terminal (zsh/zpty): the
 /// completion functions in `$1` come first in `$fpath`, the line `$2` is typed with a TAB, and
-/// `compadd` is wrapped to print every match it is given between markers.
+/// `compadd` is wrapped to print every match it is given between markers. The markers are
+/// written split (`"<<REA""DY>>"`): the terminal echoes every line typed, and an echoed marker
+/// would end a wait before zsh has run the lines before it.
 const ZSH_CAPTURE: &str = r#"
 zmodload zsh/zpty || exit 2
 dir=$1 line=$2
@@ -469,8 +471,8 @@ zpty -w z 'zstyle ":completion:*" list-grouped false; zstyle ":completion:*" ins
 zpty -w z 'zstyle ":completion:*" list-separator ""; zstyle ":completion:*:default" list-prompt ""'
 zpty -w z 'bindkey "^I" complete-word'
 zpty -w z 'compadd () { local -a __hits; builtin compadd -O __hits "$@"; (( $#__hits )) || return 1; print -r -n -- $'"'"'\0CAP'"'"'; print -r -l -- $__hits; print -n -- $'"'"'\0END'"'"'; builtin compadd "$@" }'
-zpty -w z 'finish () { zle -I; zle -R "<<DONE>>"; }; zle -N finish; comppostfuncs=(finish)'
-zpty -w z 'print -n -- "<<READY>>"'
+zpty -w z 'finish () { zle -I; zle -R "<<DO""NE>>"; }; zle -N finish; comppostfuncs=(finish)'
+zpty -w z 'print -n -- "<<REA""DY>>"'
 zpty -r z x '*<<READY>>' || exit 3
 zpty -n -w z "$line"$'\t'
 zpty -r z out '*<<DONE>>*' || exit 4
