@@ -68,7 +68,7 @@ pub fn add_addresses(lan: &Lan, host: usize, lasts: impl IntoIterator<Item = u8>
     let mut added = Vec::new();
     for last in lasts {
         let a = Ipv4Addr::new(198, 18, 0, last);
-        let out = Command::new("ip")
+        let out = Command::new(super::programs::resolve("ip"))
             .args([
                 "-n",
                 &lan.ns(host),

@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod fake_peer;
 pub mod load;
 pub mod netns;
+pub mod programs;
 pub mod smbclient;
 
 /// Whether the tests run under CI (`CI=true`), where a missing prerequisite is a failure.

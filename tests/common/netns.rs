@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+pub use super::programs::{find_program, resolve};
 use super::skip;
 
 /// The test LAN's network; host I has address `NET.I`.
@@ -41,7 +42,7 @@ const NS_PREFIX: &str = "nbtt";
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Checks what a namespace test needs: root, `ip`, and the given programs on `PATH`.
+/// Checks what a namespace test needs: root, `ip`, and the given programs installed.
 pub fn check_prerequisites(programs: &[&str]) -> Result<(), String> {
     if !is_root() {
         return Err("needs root to create network namespaces (run the tests as root)".into());
@@ -68,17 +69,8 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Where a program is on `PATH` (with the sbin directories added, where nmbd and ip live).
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var("PATH").unwrap_or_default();
-    path.split(':')
-        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
-
 fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip")
+    let out = Command::new(resolve("ip"))
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -95,7 +87,7 @@ fn ip(args: &[&str]) -> Result<(), String> {
 }
 
 fn list_namespaces() -> Vec<String> {
-    Command::new("ip")
+    Command::new(resolve("ip"))
         .args(["netns", "list"])
         .output()
         .map(|o| {
@@ -114,7 +106,7 @@ fn destroy_namespace(ns: &str) {
         if pids.is_empty() {
             break;
         }
-        let _ = Command::new("kill")
+        let _ = Command::new(resolve("kill"))
             .arg(signal)
             .args(&pids)
             .stderr(Stdio::null())
@@ -128,7 +120,7 @@ fn destroy_namespace(ns: &str) {
 }
 
 fn namespace_pids(ns: &str) -> Vec<String> {
-    Command::new("ip")
+    Command::new(resolve("ip"))
         .args(["netns", "pids", ns])
         .stderr(Stdio::null())
         .output()
@@ -439,9 +431,9 @@ impl Lan {
 
     /// A command that runs `program` inside host `i` (`ip netns exec`).
     pub fn command(&self, i: usize, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new("ip");
+        let mut c = Command::new(resolve("ip"));
         c.args(["netns", "exec", &self.ns(i)])
-            .arg(program)
+            .arg(resolve(program))
             .stdin(Stdio::null());
         c
     }
@@ -548,7 +540,8 @@ impl Lan {
             sleep(Duration::from_millis(200));
         }
         Err(format!(
-            "nothing listened on TCP {port} in host {i} within {timeout:?}"
+            "nothing listened on TCP {port} in host {i} within {timeout:?}{}",
+            self.report()
         ))
     }
 
@@ -598,10 +591,34 @@ impl Lan {
             sleep(Duration::from_millis(300));
         }
         Err(format!(
-            "{name} did not resolve to {} within {timeout:?}; last nmblookup said: {}",
+            "{name} did not resolve to {} within {timeout:?}; last nmblookup said: {}{}",
             self.ip(owner),
-            last.trim()
+            last.trim(),
+            self.report()
         ))
+    }
+
+    /// What a failed wait should show: the processes started with [`Lan::spawn`] that have
+    /// ended, and the last lines of every non-empty output file of the Samba daemons.
+    pub fn report(&self) -> String {
+        let mut r = String::new();
+        for c in self.children.lock().unwrap().iter_mut() {
+            if let Ok(Some(status)) = c.try_wait() {
+                let _ = write!(r, "\nprocess {} has ended: {status}", c.id());
+            }
+        }
+        for i in 1..=self.hosts {
+            for program in ["nmbd", "smbd"] {
+                let file = self.dir.join(format!("h{i}/{program}.out"));
+                let text = fs::read_to_string(&file).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    let tail = lines[lines.len().saturating_sub(10)..].join("\n  ");
+                    let _ = write!(r, "\n{} says:\n  {tail}", file.display());
+                }
+            }
+        }
+        r
     }
 }
 

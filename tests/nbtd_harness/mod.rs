@@ -12,6 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+#[path = "../common/programs.rs"]
+mod programs;
+use programs::resolve;
+
 use nbtd::control::{DaemonStatus, NameStatusState, query_status};
 use nbtd::protocol::name::ScopedName;
 use nbtd::protocol::wire::Emit;
@@ -368,7 +372,7 @@ impl Client {
 
 /// Runs a command that must succeed (bounded by its own nature: `ip` calls).
 pub fn must(program: &str, args: &[&str]) {
-    let out = Command::new(program).args(args).output().unwrap();
+    let out = Command::new(resolve(program)).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "{program} {}: {}",
@@ -385,7 +389,10 @@ impl Netns {
     /// Under `CI=true` that is a failure rather than a reason to skip.
     pub fn create(test: &str) -> Option<Netns> {
         let name = format!("nbtd-{test}-{}", std::process::id());
-        let why = match Command::new("ip").args(["netns", "add", &name]).output() {
+        let why = match Command::new(resolve("ip"))
+            .args(["netns", "add", &name])
+            .output()
+        {
             Ok(o) if o.status.success() => None,
             Ok(o) => Some(String::from_utf8_lossy(&o.stderr).trim().to_owned()),
             Err(e) => Some(format!("cannot run ip: {e}")),
@@ -412,15 +419,15 @@ impl Netns {
 
     /// A command that runs `program` inside the namespace.
     pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.0, program]);
+        let mut c = Command::new(resolve("ip"));
+        c.args(["netns", "exec", &self.0]).arg(resolve(program));
         c
     }
 }
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
+        let _ = Command::new(resolve("ip"))
             .args(["netns", "pids", &self.0])
             .output()
             .map(|o| {
@@ -428,7 +435,9 @@ impl Drop for Netns {
                     let _ = Command::new("kill").args(["-KILL", pid]).status();
                 }
             });
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        let _ = Command::new(resolve("ip"))
+            .args(["netns", "del", &self.0])
+            .status();
     }
 }
 
