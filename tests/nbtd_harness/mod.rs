@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+// Also part of `common` in test crates that use both; it holds only free functions.
+#[allow(clippy::duplicate_mod)]
 #[path = "../common/programs.rs"]
 mod programs;
 use programs::resolve;
