@@ -17,7 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::control::{
-    BrowserRole, ControlCall, DaemonStatus, NameStatusState, Request, Response, accept_loop,
+    BrowserRole, ControlCall, DaemonStatus, NameStatusState, Request, Response, WinsNameState,
+    accept_loop,
 };
 
 /// The longest request head read.
@@ -448,6 +449,31 @@ pub fn render(s: &DaemonStatus) -> String {
         .sample(&[("outcome", "closed_on_error")], k.closed_on_error)
         .sample(&[("outcome", "timed_out")], k.timed_out);
     }
+    if let Some(w) = &s.wins {
+        let mut by_state = [0usize; 4];
+        for n in &w.names {
+            by_state[match n.state {
+                WinsNameState::Registered { .. } => 0,
+                WinsNameState::Registering => 1,
+                WinsNameState::Refused { .. } => 2,
+                WinsNameState::NoAnswer => 3,
+            }] += 1;
+        }
+        let server = w.server.to_string();
+        Family::new(
+            o,
+            "nbtd_wins_names",
+            "gauge",
+            "Our names with the WINS server (wins_server), by state.",
+        )
+        .sample(&[("server", &server), ("state", "registered")], by_state[0])
+        .sample(
+            &[("server", &server), ("state", "registering")],
+            by_state[1],
+        )
+        .sample(&[("server", &server), ("state", "refused")], by_state[2])
+        .sample(&[("server", &server), ("state", "no_answer")], by_state[3]);
+    }
     Family::new(
         o,
         "nbtd_config_reloads_total",
@@ -545,6 +571,14 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("nbtd_names{state=\"active\"} 1\n"), "{t}");
+        assert!(!t.contains("nbtd_wins_names"), "no WINS server: {t}");
+        let mut w = sample();
+        w.wins = Some(crate::control::tests::sample_wins());
+        let t = render(&w);
+        for state in ["registered", "registering", "refused", "no_answer"] {
+            let line = format!("nbtd_wins_names{{server=\"198.19.0.1\",state=\"{state}\"}} 1\n");
+            assert!(t.contains(&line), "{line} in {t}");
+        }
         assert!(t.contains("nbtd_names{state=\"conflict\"} 1\n"), "{t}");
         assert!(
             t.contains("nbtd_browse_list_workgroup_servers{interface=\"eth0\",address=\"198.18.0.1\",workgroup=\"LABWG\"} 3\n"),

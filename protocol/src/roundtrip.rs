@@ -556,3 +556,152 @@ pub fn fast_answers(now: std::time::Instant, data: &[u8]) {
     twin.sent += q + s;
     assert_eq!(e.counters(), twin, "counters for {request:02x?}");
 }
+
+/// The WINS client ([`crate::engine::names::wins`]) driven by its server's answers: a name
+/// engine with a WINS server on another subnet goes through the steps `data` describes, and
+/// after each one its timers, its requests and its view must hold together.
+///
+/// `data` is a list of steps. A step's first byte moves the clock on by `(byte & 0x3f) × 5` s
+/// and runs the timers; then, with bit 7 set, the server answers the newest request in flight,
+/// as the next byte says (low 2 bits: positive, negative with the RCODE in the upper bits, a
+/// WACK, or a positive answer with the byte as the TTL); with bit 7 clear, the next byte is a
+/// length and that many bytes arrive from the server as they are.
+pub fn wins_client(now: std::time::Instant, data: &[u8]) {
+    use crate::engine::names::wins::WinsState;
+    use crate::engine::names::{NameConfig, NameEngine};
+    use crate::engine::{IfaceAddr, IfaceId};
+    use crate::wire::ns::{NmFlags, Opcode, Rcode};
+    use std::net::SocketAddrV4;
+    use std::time::Duration;
+
+    let name = |n: &str, s: u8| NetbiosName::new(n, s).expect("a valid name");
+    let server = Ipv4Addr::new(10, 0, 1, 1);
+    let ours = Ipv4Addr::new(10, 0, 0, 1);
+    let mut c = NameConfig::new(name("ALPHA", 0), name("LABWG", 0));
+    c.wins_server = Some(server);
+    let names = c.names();
+    let mut e = NameEngine::new(c, Rng::new(7));
+    e.add_interface(
+        now,
+        IfaceAddr {
+            id: IfaceId(1),
+            addr: ours,
+            netmask: Ipv4Addr::new(255, 255, 255, 0),
+            broadcast: Ipv4Addr::new(10, 0, 0, 255),
+            mac: [2, 0, 0, 0, 0, 1],
+        },
+    );
+    let from = SocketAddrV4::new(server, 137);
+    let mut at = now;
+    let mut in_flight: Vec<NameServicePacket> = Vec::new();
+    // Every request to the server is a well-formed unicast request for one of our names, with
+    // our address; the newest are kept to be answered.
+    let drain = |e: &mut NameEngine, in_flight: &mut Vec<NameServicePacket>| {
+        while let Some(t) = e.poll_transmit() {
+            if t.dst != from {
+                continue;
+            }
+            let p = NameServicePacket::parse(&t.payload).expect("our request parses");
+            assert!(
+                !p.response && !p.flags.contains(NmFlags::BROADCAST),
+                "{p:?}"
+            );
+            assert!(matches!(
+                p.opcode,
+                Opcode::Registration | Opcode::Refresh | Opcode::Release
+            ));
+            let q = &p.questions[0].name.name;
+            assert!(names.iter().any(|(n, _)| n == q), "{q}");
+            let nb = p.additional[0].nb_addresses().expect("an NB record");
+            assert_eq!(nb[0].addr, ours);
+            in_flight.push(p);
+            if in_flight.len() > 16 {
+                in_flight.remove(0);
+            }
+        }
+        while e.poll_event().is_some() {}
+    };
+    drain(&mut e, &mut in_flight);
+    let mut rest = data;
+    for _ in 0..256 {
+        let Some((&op, tail)) = rest.split_first() else {
+            break;
+        };
+        let Some((&arg, tail)) = tail.split_first() else {
+            break;
+        };
+        rest = tail;
+        at += Duration::from_secs(u64::from(op & 0x3f) * 5);
+        if e.poll_timeout().is_some_and(|t| t <= at) {
+            e.handle_timeout(at);
+        }
+        assert!(
+            e.poll_timeout().is_none_or(|t| t > at),
+            "a timer stays due after handle_timeout"
+        );
+        drain(&mut e, &mut in_flight);
+        let bytes = if op & 0x80 != 0 {
+            let Some(p) = in_flight.pop() else {
+                continue;
+            };
+            let qname = p.questions[0].name.clone();
+            let nb = p.additional[0].nb_addresses().expect("an NB record")[0];
+            let mut r = match arg & 3 {
+                0 => NameServicePacket::positive_registration_response(p.trn_id, qname, 600, nb),
+                1 => NameServicePacket::negative_registration_response(
+                    p.trn_id,
+                    qname,
+                    Rcode::new((arg >> 2) & 0x0f),
+                    0,
+                    nb,
+                ),
+                2 => NameServicePacket::wack(p.trn_id, qname, u32::from(arg), 0x2910),
+                _ => NameServicePacket::positive_registration_response(
+                    p.trn_id,
+                    qname,
+                    u32::from(arg),
+                    nb,
+                ),
+            };
+            if arg & 3 != 2 {
+                r.opcode = p.opcode;
+            }
+            r.to_vec().expect("an answer emits")
+        } else {
+            let n = usize::from(arg).min(rest.len());
+            let (b, tail) = rest.split_at(n);
+            rest = tail;
+            b.to_vec()
+        };
+        let _ = e.handle_datagram(at, IfaceId(1), from, false, &bytes);
+        drain(&mut e, &mut in_flight);
+        let st = e.wins_status().expect("a server is configured");
+        assert_eq!(st.address, Some(ours));
+        let listed: Vec<_> = st.names.iter().map(|n| (n.name, n.group)).collect();
+        assert_eq!(listed, names, "the names never change");
+        for n in &st.names {
+            match n.state {
+                WinsState::Refused { .. } => assert_eq!(n.due, None, "a refusal is final"),
+                _ => assert!(n.due.is_some_and(|d| d > at), "{n:?} has no timer"),
+            }
+        }
+    }
+    // Shutdown releases exactly the names the server holds.
+    let held = e
+        .wins_status()
+        .expect("a server is configured")
+        .names
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.state,
+                WinsState::Registered { .. } | WinsState::Refreshing { .. }
+            )
+        })
+        .count();
+    in_flight.clear();
+    e.shutdown(at);
+    drain(&mut e, &mut in_flight);
+    assert_eq!(in_flight.len(), held);
+    assert!(in_flight.iter().all(|p| p.opcode == Opcode::Release));
+}

@@ -167,6 +167,24 @@ proptest! {
         roundtrip::smb_server(&b);
         roundtrip::smb_client(&b);
         roundtrip::fast_answers(std::time::Instant::now(), &b);
+        roundtrip::wins_client(std::time::Instant::now(), &b);
+    }
+
+    #[test]
+    fn the_wins_client_holds_together_whatever_its_server_answers(
+        steps in prop::collection::vec((any::<u8>(), any::<u8>(), any::<bool>()), 0..80),
+    ) {
+        // Mostly answers to its own requests (bit 7), some raw datagrams of a few bytes.
+        let mut b = Vec::new();
+        for (op, arg, answer) in steps {
+            if answer {
+                b.extend([op | 0x80, arg]);
+            } else {
+                b.extend([op & 0x7f, arg % 8]);
+                b.extend(std::iter::repeat_n(arg, usize::from(arg % 8)));
+            }
+        }
+        roundtrip::wins_client(std::time::Instant::now(), &b);
     }
 
     #[test]
@@ -228,4 +246,24 @@ fn the_fast_path_answers_as_the_engine_does() {
     for b in fast_answer_seeds() {
         roundtrip::fast_answers(std::time::Instant::now(), &b);
     }
+}
+
+/// A scripted life of the WINS client: every name granted, refreshed, one refused, a WACK, a
+/// silence that starts a name over, then the shutdown's releases.
+#[test]
+fn the_wins_client_holds_together_on_a_scripted_life() {
+    let mut b = Vec::new();
+    // The five registrations, granted (600 s); the newest request is answered first.
+    for _ in 0..5 {
+        b.extend([0x80, 0]);
+    }
+    // 300 s later the refreshes go out: two granted, one refused (ACT_ERR), one WACK'd.
+    b.extend([0x3c, 0]);
+    b.extend([0x80, 0, 0x80, 3, 0x80, 1 | (6 << 2), 0x80, 2 | (8 << 2)]);
+    // The rest go unanswered for 20 minutes, then one more grant with a TTL of 255 s.
+    for _ in 0..4 {
+        b.extend([0x3c, 0]);
+    }
+    b.extend([0x80, 255]);
+    roundtrip::wins_client(std::time::Instant::now(), &b);
 }

@@ -230,6 +230,27 @@ pub fn remote_announce_targets(
     Ok(targets)
 }
 
+/// The `wins_server` value: empty for none, else a unicast IPv4 address.
+pub(super) fn wins_server(value: &str) -> Result<Option<Ipv4Addr>, ConfigError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let bad = |reason| ConfigError::BadWinsServer {
+        value: value.to_owned(),
+        reason,
+    };
+    let addr: Ipv4Addr = v.parse().map_err(|_| {
+        bad("give the WINS server's IPv4 address, e.g. \"192.168.1.2\", or leave it empty")
+    })?;
+    if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() {
+        return Err(bad(
+            "not a server's address: give the WINS server's own IPv4 address",
+        ));
+    }
+    Ok(Some(addr))
+}
+
 pub(super) fn check_log_level(value: &str) -> Result<(), ConfigError> {
     tracing_subscriber::EnvFilter::builder()
         .parse(value)

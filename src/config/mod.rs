@@ -9,6 +9,7 @@
 //! every value and fills in the host name, giving the [`Settings`] the daemon runs on.
 
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -92,6 +93,12 @@ pub struct Config {
     /// `nmblookup -A` and `nbtstat -A` show). `false` zeroes it, like the rest of the statistics
     /// block, which is always zero. Default `true`.
     pub node_status_mac: bool,
+    /// A WINS server (its IPv4 address) to register the host's names with, as Samba's `wins
+    /// server`: clients on other subnets that ask it then find this host. The names are
+    /// registered by unicast with the address of the interface on the server's subnet (else
+    /// the first), refreshed, and released when nbtd stops; broadcast registration goes on.
+    /// Default empty: none.
+    pub wins_server: String,
     /// The log level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter such as
     /// `info,nbtd=debug`. The `RUST_LOG` environment variable takes precedence, and
     /// `--log-level` over both. Default `info`.
@@ -284,6 +291,7 @@ impl Default for Config {
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
             node_status_mac: true,
+            wins_server: String::new(),
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             user: DEFAULT_USER.to_owned(),
             drop_privileges: true,
@@ -451,6 +459,14 @@ pub enum ConfigError {
         /// The value.
         value: String,
     },
+    /// The WINS server is not an address a server can have.
+    #[error("wins_server = {value:?}: {reason}")]
+    BadWinsServer {
+        /// The value.
+        value: String,
+        /// Why, and what to give.
+        reason: &'static str,
+    },
     /// The log level is not a level or a filter.
     #[error(
         "log_level = {value:?} is not valid: {reason} \
@@ -487,6 +503,8 @@ pub struct Settings {
     pub answer_remote_subnets: bool,
     /// The MAC address as the unit ID of node status answers.
     pub node_status_mac: bool,
+    /// The WINS server the names are registered with, if any.
+    pub wins_server: Option<Ipv4Addr>,
     /// The log filter.
     pub log_level: String,
     /// The user to become when started as root; `None` stays as started.
@@ -639,6 +657,7 @@ impl Config {
                 value: a.to_owned(),
             })?),
         };
+        let wins_server = check::wins_server(&self.wins_server)?;
         check_browser(&self.browser)?;
         remote_announce_targets(&self.browser, workgroup)?;
         check_session(&self.session, &self.shares)?;
@@ -657,6 +676,7 @@ impl Config {
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
             node_status_mac: self.node_status_mac,
+            wins_server,
             log_level: self.log_level.clone(),
             user: self.drop_privileges.then(|| self.user.clone()),
             metrics_listen,

@@ -343,3 +343,30 @@ fn remote_announce_mistakes_say_what_to_give() {
     let e = with(&many.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(e.contains("at most 64"), "{e}");
 }
+
+#[test]
+fn wins_server_is_one_unicast_address_or_none() {
+    let s = Config::default().resolve(host("h")).unwrap();
+    assert_eq!(s.wins_server, None, "none by default");
+    let s = Config::parse("wins_server = \" 198.51.100.2 \"")
+        .unwrap()
+        .resolve(host("h"))
+        .unwrap();
+    assert_eq!(s.wins_server, Some(Ipv4Addr::new(198, 51, 100, 2)));
+    let with = |value: &str| {
+        let c = Config {
+            wins_server: value.to_owned(),
+            ..Config::default()
+        };
+        c.resolve(host("h")).unwrap_err().to_string()
+    };
+    let e = with("wins.example");
+    assert!(
+        e.starts_with("wins_server = \"wins.example\"") && e.contains("IPv4 address"),
+        "{e}"
+    );
+    for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.1"] {
+        let e = with(bad);
+        assert!(e.contains("not a server's address"), "{bad}: {e}");
+    }
+}

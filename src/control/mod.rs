@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::protocol::engine::browser::{BrowserCounters as EngineBrowserCounters, Role};
+use crate::protocol::engine::names::wins::WinsState;
 use crate::protocol::engine::names::{NameCounters, NameState};
 pub use operations::{ElectionKind, ElectionRecord, ReloadCounters, WorkgroupSize};
 pub use render::render_status;
@@ -106,6 +107,74 @@ pub struct DaemonStatus {
     /// Where this host is announced beyond its subnets (`[browser] remote_announce`).
     #[serde(default, skip_serializing_if = "RemoteAnnounceStatus::is_off")]
     pub remote_announce: RemoteAnnounceStatus,
+    /// The names with the WINS server (`wins_server`), when one is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wins: Option<WinsClientStatus>,
+}
+
+/// The WINS client: the server, the address registered there and each name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WinsClientStatus {
+    /// The WINS server.
+    pub server: Ipv4Addr,
+    /// The interface address registered (none while no interface is served).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Ipv4Addr>,
+    /// Each name.
+    pub names: Vec<WinsNameStatus>,
+}
+
+/// One name with the WINS server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WinsNameStatus {
+    /// The name without its suffix; bytes that are not printable are written `\xNN`.
+    pub name: String,
+    /// The suffix (name type).
+    pub suffix: u8,
+    /// Whether it is a group name.
+    pub group: bool,
+    /// Where it stands.
+    #[serde(flatten)]
+    pub state: WinsNameState,
+    /// Seconds until the next step: a retry, a refresh or a new registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_in_secs: Option<u64>,
+}
+
+/// Where a name stands with the WINS server, as `"state": "registering" | "registered" |
+/// "refused" | "no_answer"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum WinsNameState {
+    /// Registration requests are going out.
+    Registering,
+    /// The server holds the name (also while a refresh is going out).
+    Registered {
+        /// The TTL it granted, in seconds (0: for ever).
+        ttl: u32,
+    },
+    /// The server refused the name: another host holds it there.
+    Refused {
+        /// The RCODE's name (ACT_ERR, CFT_ERR, ...).
+        rcode: String,
+    },
+    /// The server did not answer; registration starts again later.
+    NoAnswer,
+}
+
+impl From<WinsState> for WinsNameState {
+    fn from(s: WinsState) -> Self {
+        match s {
+            WinsState::Registering => WinsNameState::Registering,
+            WinsState::Registered { ttl } | WinsState::Refreshing { ttl } => {
+                WinsNameState::Registered { ttl }
+            }
+            WinsState::Refused { rcode } => WinsNameState::Refused {
+                rcode: rcode.name().to_owned(),
+            },
+            WinsState::NoAnswer => WinsNameState::NoAnswer,
+        }
+    }
 }
 
 /// The remote announcements: where they go, and when next.

@@ -2,7 +2,41 @@
 
 use std::fmt::Write as _;
 
-use super::{DaemonStatus, NameStatusState};
+use super::{DaemonStatus, NameStatusState, WinsNameState};
+
+/// The WINS lines: the server and address, then each name with its state.
+fn render_wins(out: &mut String, w: &super::WinsClientStatus) {
+    let address = match w.address {
+        Some(a) => format!("for {a}"),
+        None => "no interface address yet".to_owned(),
+    };
+    let _ = writeln!(out, "WINS server {} ({address}):", w.server);
+    for n in &w.names {
+        let label = format!("{}<{:02x}>", n.name, n.suffix);
+        let next = n.next_in_secs.map(duration);
+        let state = match (&n.state, next) {
+            (WinsNameState::Registering, _) => "registering".to_owned(),
+            (WinsNameState::Registered { ttl }, next) => {
+                let ttl = if *ttl == 0 {
+                    "no expiry".to_owned()
+                } else {
+                    format!("ttl {}", duration(u64::from(*ttl)))
+                };
+                match next {
+                    Some(n) => format!("registered, {ttl}, refresh in {n}"),
+                    None => format!("registered, {ttl}"),
+                }
+            }
+            (WinsNameState::Refused { rcode }, _) => {
+                format!("refused ({rcode}): another host holds it there")
+            }
+            (WinsNameState::NoAnswer, Some(n)) => format!("no answer, trying again in {n}"),
+            (WinsNameState::NoAnswer, None) => "no answer".to_owned(),
+        };
+        let group = if n.group { "group" } else { "" };
+        let _ = writeln!(out, "  {label:<20} {group:<6} {state}");
+    }
+}
 
 /// Renders a status for people: the daemon, then each interface address with its names, then
 /// the counters.
@@ -39,6 +73,9 @@ pub fn render_status(s: &DaemonStatus) -> String {
             "announced to other subnets: {}; {next}",
             targets.join(", ")
         );
+    }
+    if let Some(w) = &s.wins {
+        render_wins(&mut out, w);
     }
     if s.interfaces.is_empty() {
         let _ = writeln!(out, "\nno interface served");
@@ -223,6 +260,19 @@ mod tests {
             t.contains("announced to other subnets: 198.19.1.2 (FARWG); next in 2m 10s\n"),
             "{t}"
         );
+        assert!(!t.contains("WINS"), "none configured: {t}");
+        let mut s = sample();
+        s.wins = Some(crate::control::tests::sample_wins());
+        let t = render_status(&s);
+        for line in [
+            "WINS server 198.19.0.1 (for 198.18.0.1):\n",
+            "  ALPHA<00>                   registered, ttl 6h 00m 00s, refresh in 20m 00s\n",
+            "  ALPHA<20>                   registering\n",
+            "  ALPHA<03>                   refused (ACT_ERR): another host holds it there\n",
+            "  LABWG<1e>            group  no answer, trying again in 4m 50s\n",
+        ] {
+            assert!(t.contains(line), "{line:?} in:\n{t}");
+        }
         assert_eq!(duration(59), "59s");
         assert_eq!(duration(90_061), "1d 01h 01m");
     }

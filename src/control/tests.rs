@@ -71,6 +71,42 @@ pub(crate) fn sample() -> DaemonStatus {
         },
         reloads: ReloadCounters::default(),
         remote_announce: RemoteAnnounceStatus::default(),
+        wins: None,
+    }
+}
+
+/// A WINS client status with one name in each state.
+pub(crate) fn sample_wins() -> WinsClientStatus {
+    let name = |name: &str, suffix, group, state, next_in_secs| WinsNameStatus {
+        name: name.into(),
+        suffix,
+        group,
+        state,
+        next_in_secs,
+    };
+    WinsClientStatus {
+        server: Ipv4Addr::new(198, 19, 0, 1),
+        address: Some(Ipv4Addr::new(198, 18, 0, 1)),
+        names: vec![
+            name(
+                "ALPHA",
+                0x00,
+                false,
+                WinsNameState::Registered { ttl: 21_600 },
+                Some(1200),
+            ),
+            name("ALPHA", 0x20, false, WinsNameState::Registering, Some(4)),
+            name(
+                "ALPHA",
+                0x03,
+                false,
+                WinsNameState::Refused {
+                    rcode: "ACT_ERR".into(),
+                },
+                None,
+            ),
+            name("LABWG", 0x1e, true, WinsNameState::NoAnswer, Some(290)),
+        ],
     }
 }
 
@@ -164,6 +200,31 @@ fn status_json_shape() {
     assert_eq!(
         v["remote_announce"],
         serde_json::json!({"targets": [{"address": "198.19.1.2", "workgroup": "FARWG"}]})
+    );
+    let back: DaemonStatus = serde_json::from_value(v).unwrap();
+    assert_eq!(back, s);
+    // No WINS server: no key; with one, each name with its state.
+    let v = serde_json::to_value(sample()).unwrap();
+    assert!(v.get("wins").is_none(), "{v}");
+    let mut s = sample();
+    s.wins = Some(sample_wins());
+    let v = serde_json::to_value(&s).unwrap();
+    assert_eq!(
+        v["wins"],
+        serde_json::json!({
+            "server": "198.19.0.1",
+            "address": "198.18.0.1",
+            "names": [
+                {"name": "ALPHA", "suffix": 0, "group": false, "state": "registered",
+                 "ttl": 21600, "next_in_secs": 1200},
+                {"name": "ALPHA", "suffix": 32, "group": false, "state": "registering",
+                 "next_in_secs": 4},
+                {"name": "ALPHA", "suffix": 3, "group": false, "state": "refused",
+                 "rcode": "ACT_ERR"},
+                {"name": "LABWG", "suffix": 30, "group": true, "state": "no_answer",
+                 "next_in_secs": 290},
+            ]
+        })
     );
     let back: DaemonStatus = serde_json::from_value(v).unwrap();
     assert_eq!(back, s);

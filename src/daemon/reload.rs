@@ -5,7 +5,7 @@
 //! master probe interval, `honour_reset_state` and `remote_announce`, the interface allow and deny lists (the
 //! interfaces are scanned again at once), and `log_level` (unless `--log-level` or `RUST_LOG`
 //! chose the filter). Everything else (the names, the workgroup, the aliases, the ports, the
-//! paths, `local_master`, `answer_remote_subnets`, the rescan interval, the `[session]` table,
+//! paths, `local_master`, `answer_remote_subnets`, `wins_server`, the rescan interval, the `[session]` table,
 //! the user and the metrics listener) keeps its running value and is named in a warning: it
 //! takes effect at the next restart. Renaming a host while it runs would mean releasing names
 //! that clients and browse lists know it by, so nbtd leaves that to a deliberate restart.
@@ -141,6 +141,7 @@ impl Daemon {
             old.rescan_interval != new.rescan_interval,
             "interfaces.rescan_interval_secs",
         );
+        restart(old.wins_server != new.wins_server, "wins_server");
         restart(old.session != new.session, "session");
         restart(
             old.browser.local_master != new.browser.local_master,

@@ -9,6 +9,7 @@ use crate::protocol::NetbiosName;
 use crate::protocol::engine::IfaceId;
 use crate::protocol::engine::browser::{BrowserEvent, Role};
 use crate::protocol::engine::names::NameEvent;
+use crate::protocol::engine::names::wins::WinsEvent;
 use crate::protocol::engine::node::Event;
 
 /// The counters as of the last summary.
@@ -171,6 +172,7 @@ impl Daemon {
             NameEvent::Released { iface, name } => {
                 info!(%name, interface = %self.label(iface), "name released");
             }
+            NameEvent::Wins(w) => self.log_wins_event(w),
             NameEvent::QueryResult {
                 iface,
                 name,
@@ -178,6 +180,57 @@ impl Daemon {
                 ..
             } => {
                 tracing::debug!(%name, answers = answers.len(), interface = %self.label(iface), "query finished");
+            }
+        }
+    }
+
+    fn log_wins_event(&self, e: WinsEvent) {
+        let server = self
+            .settings
+            .wins_server
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        match e {
+            WinsEvent::Registered {
+                name,
+                group,
+                address,
+                ttl,
+                refresh: false,
+            } => {
+                info!(%name, group, %address, ttl, %server, "name registered with the WINS server");
+            }
+            WinsEvent::Registered {
+                name,
+                ttl,
+                refresh: true,
+                ..
+            } => {
+                tracing::debug!(%name, ttl, %server, "name refreshed with the WINS server");
+            }
+            WinsEvent::Refused {
+                name,
+                address,
+                rcode,
+            } => {
+                error!(
+                    %name, %address, %server, rcode = rcode.name(),
+                    "the WINS server {server} refused {name} for {address} ({}): another host \
+                     holds it there; give this host another name (netbios_name) or free the \
+                     name on the WINS server, then restart nbtd",
+                    rcode.name()
+                );
+            }
+            WinsEvent::NoAnswer { names, retry } => {
+                warn!(
+                    %server, names,
+                    "the WINS server {server} did not answer the registration of {names} names; \
+                     trying again in {} s (is wins_server right, and does UDP 137 reach it?)",
+                    retry.as_secs()
+                );
+            }
+            WinsEvent::Released { names, address } => {
+                info!(%server, names, %address, "names released with the WINS server");
             }
         }
     }
@@ -292,7 +345,28 @@ impl Daemon {
             driver: self.driver_counters(),
             reloads: self.reloads,
             remote_announce: self.remote_announce_status(),
+            wins: self.wins_status(),
         }
+    }
+
+    fn wins_status(&self) -> Option<crate::control::WinsClientStatus> {
+        let w = self.node.names().wins_status()?;
+        let now = std::time::Instant::now();
+        Some(crate::control::WinsClientStatus {
+            server: w.server,
+            address: w.address,
+            names: w
+                .names
+                .iter()
+                .map(|n| crate::control::WinsNameStatus {
+                    name: base_text(&n.name),
+                    suffix: n.name.suffix(),
+                    group: n.group,
+                    state: n.state.into(),
+                    next_in_secs: n.due.map(|t| t.saturating_duration_since(now).as_secs()),
+                })
+                .collect(),
+        })
     }
 
     fn remote_announce_status(&self) -> crate::control::RemoteAnnounceStatus {

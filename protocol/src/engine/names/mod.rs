@@ -25,6 +25,7 @@
 mod answer;
 mod client;
 mod defence;
+pub mod wins;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -37,7 +38,7 @@ use crate::name::{NetbiosName, Scope, ScopedName, suffix};
 use crate::wire::Emit;
 use crate::wire::ns::{
     HEADER_LEN, MAX_DATAGRAM_LEN, NameFlags, NameServicePacket, NbAddress, NodeName, NodeStatus,
-    NodeType, PacketKind, Rcode, Statistics,
+    NodeType, Opcode, PacketKind, Rcode, Statistics,
 };
 
 /// BCAST_REQ_RETRY_TIMEOUT (RFC 1002 §6).
@@ -75,6 +76,9 @@ pub struct NameConfig {
     /// Put the interface's MAC address in node status answers as the unit ID (on by default,
     /// as Samba and Windows do); off, the whole statistics block is zero.
     pub node_status_mac: bool,
+    /// The WINS server the names are also registered with by unicast ([`wins`]); none by
+    /// default.
+    pub wins_server: Option<Ipv4Addr>,
 }
 
 impl NameConfig {
@@ -89,6 +93,7 @@ impl NameConfig {
             answer_ttl: DEFAULT_ANSWER_TTL,
             answer_remote_subnets: false,
             node_status_mac: true,
+            wins_server: None,
         }
     }
 
@@ -210,6 +215,8 @@ pub enum NameEvent {
         /// The name.
         name: NetbiosName,
     },
+    /// What happened with the WINS server.
+    Wins(wins::WinsEvent),
 }
 
 /// What the engine did with one datagram; the driver counts and logs it.
@@ -323,12 +330,23 @@ pub struct NameEngine {
     next_query: u64,
     /// Moves on whenever what the answer tables are built from changes.
     generation: u64,
+    /// The WINS client, when a server is configured.
+    wins: Option<wins::WinsClient>,
 }
 
 impl NameEngine {
     /// An engine with no interface yet.
     pub fn new(config: NameConfig, mut rng: Rng) -> Self {
         let next_trn_id = rng.next_u16();
+        let wins = config.wins_server.map(|server| {
+            wins::WinsClient::new(
+                server,
+                config.port,
+                config.answer_ttl,
+                config.scope.clone(),
+                &config.names(),
+            )
+        });
         NameEngine {
             config,
             rng,
@@ -341,6 +359,7 @@ impl NameEngine {
             queries: Vec::new(),
             next_query: 0,
             generation: 0,
+            wins,
         }
     }
 
@@ -369,6 +388,7 @@ impl NameEngine {
         for (name, group) in self.config.names() {
             self.register(now, id, name, group);
         }
+        self.wins_choose(now, true);
     }
 
     /// Stops serving an interface address. With `release`, its names are released by broadcast
@@ -379,6 +399,7 @@ impl NameEngine {
         }
         self.generation += 1;
         self.ifaces.remove(&id);
+        self.wins_choose(now, release);
     }
 
     /// The interface addresses served.
@@ -460,6 +481,12 @@ impl NameEngine {
         for id in ids {
             self.release_all_on(now, id);
         }
+        if let Some(mut w) = self.wins.take() {
+            let mut out = Vec::new();
+            let mut events = Vec::new();
+            w.release(&mut || self.trn_id(), &mut out, &mut events);
+            self.wins_output(w, out, events);
+        }
         self.shut_down = true;
         self.generation += 1;
     }
@@ -480,6 +507,7 @@ impl NameEngine {
             .values()
             .flat_map(|i| i.entries.iter().filter_map(|e| e.due))
             .chain(self.queries.iter().map(|q| q.due))
+            .chain(self.wins.as_ref().and_then(|w| w.due()))
             .min()
     }
 
@@ -487,6 +515,12 @@ impl NameEngine {
     /// nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance_queries(now);
+        if let Some(mut w) = self.wins.take() {
+            let mut out = Vec::new();
+            let mut events = Vec::new();
+            w.on_timeout(now, &mut || self.trn_id(), &mut out, &mut events);
+            self.wins_output(w, out, events);
+        }
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
             let Some(iface) = self.ifaces.get_mut(&id) else {
@@ -561,7 +595,10 @@ impl NameEngine {
         if self.ifaces.values().any(|i| i.addr.addr == *src.ip()) {
             return Ignored("our own packet");
         }
-        if !self.config.answer_remote_subnets && !iface.addr.contains(*src.ip()) {
+        // The WINS server may well be on another subnet; only its responses are let through.
+        let from_wins = self.wins.as_ref().is_some_and(|w| w.server() == *src.ip());
+        let on_subnet = iface.addr.contains(*src.ip());
+        if !self.config.answer_remote_subnets && !from_wins && !on_subnet {
             self.counters.off_subnet += 1;
             return Ignored("source outside the interface's subnet");
         }
@@ -581,6 +618,21 @@ impl NameEngine {
             return Ignored("another NetBIOS scope");
         }
         let qname = qname.clone();
+        if from_wins
+            && p.response
+            && matches!(
+                p.opcode,
+                Opcode::Registration | Opcode::Refresh | Opcode::RefreshAlt | Opcode::Wack
+            )
+            && self.on_wins_response(now, &p, &qname.name)
+        {
+            return Disposition::Handled;
+        }
+        // Anything else from the WINS server's host is handled like any host's.
+        if !self.config.answer_remote_subnets && !on_subnet {
+            self.counters.off_subnet += 1;
+            return Ignored("source outside the interface's subnet");
+        }
         let broadcast = to_broadcast || p.flags.contains(crate::wire::ns::NmFlags::BROADCAST);
         match p.kind() {
             PacketKind::NameQueryRequest => self.on_query(id, src, broadcast, &p, qname),
@@ -602,6 +654,77 @@ impl NameEngine {
             }
             _ => Ignored("nothing to do for this packet"),
         }
+    }
+
+    /// The WINS client's view, when a server is configured.
+    pub fn wins_status(&self) -> Option<wins::WinsStatus> {
+        self.wins.as_ref().map(|w| w.status())
+    }
+
+    /// Hands a response from the WINS server to the client; false if it answers no request
+    /// of the client's (it may answer a broadcast registration: the server is a host too).
+    fn on_wins_response(
+        &mut self,
+        now: Instant,
+        p: &NameServicePacket,
+        name: &NetbiosName,
+    ) -> bool {
+        let Some(mut w) = self.wins.take() else {
+            return false;
+        };
+        let mut events = Vec::new();
+        let answered = w.on_response(now, p, name, &mut events);
+        self.wins_output(w, Vec::new(), events);
+        answered
+    }
+
+    /// Lets the WINS client pick its interface address again after the interfaces changed;
+    /// `old_works` says whether a previously chosen address still works (to release there).
+    fn wins_choose(&mut self, now: Instant, old_works: bool) {
+        let Some(mut w) = self.wins.take() else {
+            return;
+        };
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let mut next = self.next_trn_id;
+        let mut trn = || {
+            let t = next;
+            next = next.wrapping_add(1);
+            t
+        };
+        w.choose(
+            now,
+            self.ifaces.values().map(|i| &i.addr),
+            old_works,
+            &mut trn,
+            &mut out,
+            &mut events,
+        );
+        self.next_trn_id = next;
+        self.wins_output(w, out, events);
+    }
+
+    /// Puts the WINS client back and queues what it produced.
+    fn wins_output(
+        &mut self,
+        w: wins::WinsClient,
+        out: Vec<wins::Request>,
+        events: Vec<wins::WinsEvent>,
+    ) {
+        let dst = w.dst();
+        self.wins = Some(w);
+        for r in out {
+            self.queue(r.iface, dst, &r.packet);
+        }
+        for e in events {
+            self.event(NameEvent::Wins(e));
+        }
+    }
+
+    fn trn_id(&mut self) -> u16 {
+        let t = self.next_trn_id;
+        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        t
     }
 
     fn register(&mut self, now: Instant, id: IfaceId, name: NetbiosName, group: bool) {
