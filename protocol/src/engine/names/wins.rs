@@ -144,7 +144,9 @@ struct Entry {
 
 /// A request for the engine to send to the server, from interface `iface`.
 pub(super) struct Request {
+    /// The interface whose socket sends it.
     pub iface: IfaceId,
+    /// The request.
     pub packet: NameServicePacket,
 }
 
