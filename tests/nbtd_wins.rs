@@ -169,6 +169,30 @@ fn nmbd_as_wins_server_answers_for_nbtd_and_forgets_it_when_it_stops() {
         let (ok, text) = ask_wins(&lan, name);
         assert!(ok && text.contains("198.18.1.2 FARNAS<"), "{name}: {text}");
     }
+    // `nbt lookup --wins` asks the same way: RD set, as nmblookup -R.
+    let out = lan.run(
+        CLIENT,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["lookup", "--wins", "198.18.0.1", "FARNAS#20"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "198.18.1.2 FARNAS<20>\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = lan.run(
+        CLIENT,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["lookup", "--server", "198.18.0.1", "FARNAS#20"],
+    );
+    // Without RD nmbd answers from its own subnet's names only.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("NAM_ERR"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = daemon_text(&lan);
     assert!(
         text.contains("WINS server 198.18.0.1 (for 198.18.1.2):"),

@@ -217,7 +217,7 @@ _nbt() {
             return 0
             ;;
         nbt__subcmd__lookup)
-            opts="-v -h --iface --all-ifaces --server --timeout --retries --json --port --verbose --help"
+            opts="-v -h --iface --all-ifaces --server --wins --timeout --retries --json --port --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -228,6 +228,10 @@ _nbt() {
                     return 0
                     ;;
                 --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wins)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -38,6 +38,7 @@ complete -c nbt -n "__fish_nbt_needs_command" -f -a "daemon" -d 'Show the local 
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l server -d 'Ask this server by unicast instead of broadcasting' -r
+complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l wins -d 'Ask this WINS server: by unicast with RD set, which it needs to answer from its database (as nmblookup -U IP -R)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l timeout -d 'How long to collect answers, e.g. 1.5, 2s or 800ms [default: 1.5s broadcast, 2s unicast]' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l retries -d 'Times to repeat the query after the first (250 ms apart for broadcasts, spread over the timeout for unicast), 0 to 10' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l port -d 'UDP port of the name service to send to (change it only to test)' -r

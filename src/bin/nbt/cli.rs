@@ -57,11 +57,11 @@ pub enum Command {
     /// Look a NetBIOS name up, by broadcast on the LAN or by asking one server.
     ///
     /// A broadcast query is sent 250 ms apart as often as --retries says, and every answer
-    /// that arrives within the timeout is listed. With --server the query goes to one host or
-    /// NetBIOS name server by unicast, and the first answer ends the wait. The name is NAME,
-    /// NAME#XX or NAME<XX> with the suffix in hex (<00> when none is given): ALPHA#20 is the
-    /// file server ALPHA, WORKGROUP#1d the local master browser of WORKGROUP, WORKGROUP#1b the
-    /// domain master. Write \xNN for other bytes.
+    /// that arrives within the timeout is listed. With --server the query goes to one host by
+    /// unicast, and with --wins to a WINS server, which then answers from its database; the
+    /// first answer ends the wait. The name is NAME, NAME#XX or NAME<XX> with the suffix in hex
+    /// (<00> when none is given): ALPHA#20 is the file server ALPHA, WORKGROUP#1d the local
+    /// master browser of WORKGROUP, WORKGROUP#1b the domain master. Write \xNN for other bytes.
     Lookup(LookupArgs),
     /// Ask one host for its name table and MAC address (node status, like nbtstat -A).
     ///
@@ -175,8 +175,12 @@ pub struct LookupArgs {
     #[command(flatten)]
     pub iface: IfaceArgs,
     /// Ask this server by unicast instead of broadcasting.
-    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces"])]
+    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces", "wins"])]
     pub server: Option<Ipv4Addr>,
+    /// Ask this WINS server: by unicast with RD set, which it needs to answer from its
+    /// database (as nmblookup -U IP -R).
+    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces"])]
+    pub wins: Option<Ipv4Addr>,
     /// How long to collect answers, e.g. 1.5, 2s or 800ms [default: 1.5s broadcast, 2s unicast].
     #[arg(long, value_parser = parse_duration, value_name = "TIME")]
     pub timeout: Option<Duration>,

@@ -69,9 +69,10 @@ fn finish(result: anyhow::Result<Found>) -> ExitCode {
 async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
     match command {
         Command::Lookup(a) => {
-            let target = match a.server {
-                Some(ip) => lookup::Target::Server(ip),
-                None => lookup::Target::Broadcast(a.iface.into()),
+            let target = match (a.server, a.wins) {
+                (Some(ip), _) => lookup::Target::Server(ip),
+                (None, Some(ip)) => lookup::Target::Wins(ip),
+                (None, None) => lookup::Target::Broadcast(a.iface.into()),
             };
             lookup::run(
                 lookup::Request {

@@ -1,5 +1,6 @@
 //! `nbt lookup`: a name query by broadcast (B-node: repeated 250 ms apart, every answer
-//! collected for the whole timeout) or by unicast to one server (stops at the first answer).
+//! collected for the whole timeout) or by unicast to one server or WINS server (stops at the
+//! first answer).
 //!
 //! Identical answers are folded (nmbd answers each broadcast twice), and different addresses
 //! for a unique name are shown as a conflict.
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use nbtd::protocol::wire::Emit;
-use nbtd::protocol::wire::ns::{NameServicePacket, NbAddress, PacketKind, Rcode};
+use nbtd::protocol::wire::ns::{NameServicePacket, NbAddress, NmFlags, PacketKind, Rcode};
 use nbtd::protocol::{NetbiosName, ScopedName};
 use serde::Serialize;
 
@@ -26,6 +27,8 @@ pub enum Target {
     Broadcast(IfaceChoice),
     /// Unicast to one server.
     Server(Ipv4Addr),
+    /// Unicast to a WINS server, with RD set so that it answers from its database.
+    Wins(Ipv4Addr),
 }
 
 /// A lookup as the command line asks for it.
@@ -281,7 +284,7 @@ pub struct Sent {
 pub struct Report {
     /// `NAME<xx>` asked for.
     pub query: String,
-    /// `broadcast` or `unicast`.
+    /// `broadcast`, `unicast` or `wins`.
     pub mode: &'static str,
     /// Where the query went.
     pub sent: Vec<Sent>,
@@ -485,7 +488,12 @@ pub async fn query(
 ) -> anyhow::Result<Collected> {
     let trn_id = random_u16();
     let broadcast = matches!(target, Target::Broadcast(_));
-    let packet = NameServicePacket::name_query(trn_id, question.clone(), broadcast).to_vec()?;
+    let mut packet = NameServicePacket::name_query(trn_id, question.clone(), broadcast);
+    if matches!(target, Target::Wins(_)) {
+        // What nmblookup -R sets: a WINS server looks its database up only then.
+        packet.flags |= NmFlags::RECURSION_DESIRED;
+    }
+    let packet = packet.to_vec()?;
     let (endpoints, dests): (Vec<Endpoint>, Vec<(usize, SocketAddrV4)>) = match target {
         Target::Broadcast(choice) => {
             let ifaces = exchange::choose_interfaces(choice)?;
@@ -497,7 +505,7 @@ pub async fn query(
             }
             (eps, dests)
         }
-        Target::Server(ip) => (
+        Target::Server(ip) | Target::Wins(ip) => (
             vec![exchange::unicast_endpoint()?],
             vec![(0, SocketAddrV4::new(*ip, global.port))],
         ),
@@ -567,10 +575,11 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
     let mode = match req.target {
         Target::Broadcast(_) => "broadcast",
         Target::Server(_) => "unicast",
+        Target::Wins(_) => "wins",
     };
     let stop = match req.target {
         Target::Broadcast(_) => StopAt::Timeout,
-        Target::Server(_) => StopAt::FirstAnswer,
+        Target::Server(_) | Target::Wins(_) => StopAt::FirstAnswer,
     };
     let c = query(
         &question,
