@@ -19,8 +19,7 @@ impl NameEngine {
             return None;
         }
         let addr = self.ifaces.get(&id)?.addr.clone();
-        let trn_id = self.next_trn_id;
-        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let trn_id = self.trn_id();
         let qid = QueryId(self.next_query);
         self.next_query += 1;
         let q = Query {

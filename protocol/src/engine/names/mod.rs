@@ -481,12 +481,7 @@ impl NameEngine {
         for id in ids {
             self.release_all_on(now, id);
         }
-        if let Some(mut w) = self.wins.take() {
-            let mut out = Vec::new();
-            let mut events = Vec::new();
-            w.release(&mut || self.trn_id(), &mut out, &mut events);
-            self.wins_output(w, out, events);
-        }
+        self.wins_release();
         self.shut_down = true;
         self.generation += 1;
     }
@@ -515,12 +510,7 @@ impl NameEngine {
     /// nothing.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance_queries(now);
-        if let Some(mut w) = self.wins.take() {
-            let mut out = Vec::new();
-            let mut events = Vec::new();
-            w.on_timeout(now, &mut || self.trn_id(), &mut out, &mut events);
-            self.wins_output(w, out, events);
-        }
+        self.wins_timeout(now);
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
             let Some(iface) = self.ifaces.get_mut(&id) else {
@@ -656,80 +646,8 @@ impl NameEngine {
         }
     }
 
-    /// The WINS client's view, when a server is configured.
-    pub fn wins_status(&self) -> Option<wins::WinsStatus> {
-        self.wins.as_ref().map(|w| w.status())
-    }
-
-    /// Hands a response from the WINS server to the client; false if it answers no request
-    /// of the client's (it may answer a broadcast registration: the server is a host too).
-    fn on_wins_response(
-        &mut self,
-        now: Instant,
-        p: &NameServicePacket,
-        name: &NetbiosName,
-    ) -> bool {
-        let Some(mut w) = self.wins.take() else {
-            return false;
-        };
-        let mut events = Vec::new();
-        let answered = w.on_response(now, p, name, &mut events);
-        self.wins_output(w, Vec::new(), events);
-        answered
-    }
-
-    /// Lets the WINS client pick its interface address again after the interfaces changed;
-    /// `old_works` says whether a previously chosen address still works (to release there).
-    fn wins_choose(&mut self, now: Instant, old_works: bool) {
-        let Some(mut w) = self.wins.take() else {
-            return;
-        };
-        let mut out = Vec::new();
-        let mut events = Vec::new();
-        let mut next = self.next_trn_id;
-        let mut trn = || {
-            let t = next;
-            next = next.wrapping_add(1);
-            t
-        };
-        w.choose(
-            now,
-            self.ifaces.values().map(|i| &i.addr),
-            old_works,
-            &mut trn,
-            &mut out,
-            &mut events,
-        );
-        self.next_trn_id = next;
-        self.wins_output(w, out, events);
-    }
-
-    /// Puts the WINS client back and queues what it produced.
-    fn wins_output(
-        &mut self,
-        w: wins::WinsClient,
-        out: Vec<wins::Request>,
-        events: Vec<wins::WinsEvent>,
-    ) {
-        let dst = w.dst();
-        self.wins = Some(w);
-        for r in out {
-            self.queue(r.iface, dst, &r.packet);
-        }
-        for e in events {
-            self.event(NameEvent::Wins(e));
-        }
-    }
-
-    fn trn_id(&mut self) -> u16 {
-        let t = self.next_trn_id;
-        self.next_trn_id = self.next_trn_id.wrapping_add(1);
-        t
-    }
-
     fn register(&mut self, now: Instant, id: IfaceId, name: NetbiosName, group: bool) {
-        let trn_id = self.next_trn_id;
-        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let trn_id = self.trn_id();
         let Some(iface) = self.ifaces.get_mut(&id) else {
             return;
         };
@@ -769,8 +687,7 @@ impl NameEngine {
     }
 
     fn send_release(&mut self, addr: &IfaceAddr, e: &Entry) {
-        let trn_id = self.next_trn_id;
-        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        let trn_id = self.trn_id();
         let p = NameServicePacket::release_request(
             trn_id,
             ScopedName {

@@ -466,6 +466,95 @@ impl WinsClient {
     }
 }
 
+/// The engine's side of the client: it owns it, feeds it and queues what it produces.
+impl super::NameEngine {
+    /// The WINS client's view, when a server is configured.
+    pub fn wins_status(&self) -> Option<WinsStatus> {
+        self.wins.as_ref().map(|w| w.status())
+    }
+
+    /// Hands a response from the WINS server to the client; false if it answers no request
+    /// of the client's (it may answer a broadcast registration: the server is a host too).
+    pub(super) fn on_wins_response(
+        &mut self,
+        now: Instant,
+        p: &NameServicePacket,
+        name: &NetbiosName,
+    ) -> bool {
+        let Some(mut w) = self.wins.take() else {
+            return false;
+        };
+        let mut events = Vec::new();
+        let answered = w.on_response(now, p, name, &mut events);
+        self.wins_output(w, Vec::new(), events);
+        answered
+    }
+
+    /// Lets the WINS client pick its interface address again after the interfaces changed;
+    /// `old_works` says whether a previously chosen address still works (to release there).
+    pub(super) fn wins_choose(&mut self, now: Instant, old_works: bool) {
+        let Some(mut w) = self.wins.take() else {
+            return;
+        };
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        let mut next = self.next_trn_id;
+        let mut trn = || {
+            let t = next;
+            next = next.wrapping_add(1);
+            t
+        };
+        w.choose(
+            now,
+            self.ifaces.values().map(|i| &i.addr),
+            old_works,
+            &mut trn,
+            &mut out,
+            &mut events,
+        );
+        self.next_trn_id = next;
+        self.wins_output(w, out, events);
+    }
+
+    /// Runs the client's due timers.
+    pub(super) fn wins_timeout(&mut self, now: Instant) {
+        if let Some(mut w) = self.wins.take() {
+            let mut out = Vec::new();
+            let mut events = Vec::new();
+            w.on_timeout(now, &mut || self.trn_id(), &mut out, &mut events);
+            self.wins_output(w, out, events);
+        }
+    }
+
+    /// Releases the names the server holds (shutdown).
+    pub(super) fn wins_release(&mut self) {
+        if let Some(mut w) = self.wins.take() {
+            let mut out = Vec::new();
+            let mut events = Vec::new();
+            w.release(&mut || self.trn_id(), &mut out, &mut events);
+            self.wins_output(w, out, events);
+        }
+    }
+
+    /// Puts the WINS client back and queues what it produced.
+    pub(super) fn wins_output(&mut self, w: WinsClient, out: Vec<Request>, events: Vec<WinsEvent>) {
+        let dst = w.dst();
+        self.wins = Some(w);
+        for r in out {
+            self.queue(r.iface, dst, &r.packet);
+        }
+        for e in events {
+            self.event(super::NameEvent::Wins(e));
+        }
+    }
+
+    pub(super) fn trn_id(&mut self) -> u16 {
+        let t = self.next_trn_id;
+        self.next_trn_id = self.next_trn_id.wrapping_add(1);
+        t
+    }
+}
+
 /// How long after a grant of `ttl` seconds the name is refreshed: half the TTL, at most
 /// [`MAX_REFRESH`], at least a minute.
 fn refresh_after(ttl: u32) -> Duration {
