@@ -557,15 +557,15 @@ pub fn fast_answers(now: std::time::Instant, data: &[u8]) {
     assert_eq!(e.counters(), twin, "counters for {request:02x?}");
 }
 
-/// The WINS client ([`crate::engine::names::wins`]) driven by its server's answers: a name
-/// engine with a WINS server on another subnet goes through the steps `data` describes, and
+/// The WINS client ([`crate::engine::names::wins`]) driven by its servers' answers: a name
+/// engine with two WINS servers on another subnet goes through the steps `data` describes, and
 /// after each one its timers, its requests and its view must hold together.
 ///
 /// `data` is a list of steps. A step's first byte moves the clock on by `(byte & 0x3f) × 5` s
 /// and runs the timers; then, with bit 7 set, the server answers the newest request in flight,
 /// as the next byte says (low 2 bits: positive, negative with the RCODE in the upper bits, a
 /// WACK, or a positive answer with the byte as the TTL); with bit 7 clear, the next byte is a
-/// length and that many bytes arrive from the server as they are.
+/// length and that many bytes arrive from the server in use as they are.
 pub fn wins_client(now: std::time::Instant, data: &[u8]) {
     use crate::engine::names::wins::WinsState;
     use crate::engine::names::{NameConfig, NameEngine};
@@ -575,10 +575,10 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
     use std::time::Duration;
 
     let name = |n: &str, s: u8| NetbiosName::new(n, s).expect("a valid name");
-    let server = Ipv4Addr::new(10, 0, 1, 1);
+    let servers = [Ipv4Addr::new(10, 0, 1, 1), Ipv4Addr::new(10, 0, 1, 2)];
     let ours = Ipv4Addr::new(10, 0, 0, 1);
     let mut c = NameConfig::new(name("ALPHA", 0), name("LABWG", 0));
-    c.wins_server = Some(server);
+    c.wins_servers = servers.to_vec();
     let names = c.names();
     let mut e = NameEngine::new(c, Rng::new(7));
     e.add_interface(
@@ -591,16 +591,18 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
             mac: [2, 0, 0, 0, 0, 1],
         },
     );
-    let from = SocketAddrV4::new(server, 137);
     let mut at = now;
-    let mut in_flight: Vec<NameServicePacket> = Vec::new();
-    // Every request to the server is a well-formed unicast request for one of our names, with
-    // our address; the newest are kept to be answered.
-    let drain = |e: &mut NameEngine, in_flight: &mut Vec<NameServicePacket>| {
+    let mut in_flight: Vec<(SocketAddrV4, NameServicePacket)> = Vec::new();
+    // Every request to a server is a well-formed unicast request for one of our names, with
+    // our address, to the server in use; the newest are kept to be answered.
+    let drain = |e: &mut NameEngine, in_flight: &mut Vec<(SocketAddrV4, NameServicePacket)>| {
         while let Some(t) = e.poll_transmit() {
-            if t.dst != from {
+            if !servers.contains(t.dst.ip()) {
                 continue;
             }
+            let current = e.wins_status().expect("a server is configured").server;
+            assert_eq!(*t.dst.ip(), current, "a request to a server not in use");
+            assert_eq!(t.dst.port(), 137);
             let p = NameServicePacket::parse(&t.payload).expect("our request parses");
             assert!(
                 !p.response && !p.flags.contains(NmFlags::BROADCAST),
@@ -614,7 +616,7 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
             assert!(names.iter().any(|(n, _)| n == q), "{q}");
             let nb = p.additional[0].nb_addresses().expect("an NB record");
             assert_eq!(nb[0].addr, ours);
-            in_flight.push(p);
+            in_flight.push((t.dst, p));
             if in_flight.len() > 16 {
                 in_flight.remove(0);
             }
@@ -640,8 +642,8 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
             "a timer stays due after handle_timeout"
         );
         drain(&mut e, &mut in_flight);
-        let bytes = if op & 0x80 != 0 {
-            let Some(p) = in_flight.pop() else {
+        let (from, bytes) = if op & 0x80 != 0 {
+            let Some((from, p)) = in_flight.pop() else {
                 continue;
             };
             let qname = p.questions[0].name.clone();
@@ -666,17 +668,19 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
             if arg & 3 != 2 {
                 r.opcode = p.opcode;
             }
-            r.to_vec().expect("an answer emits")
+            (from, r.to_vec().expect("an answer emits"))
         } else {
             let n = usize::from(arg).min(rest.len());
             let (b, tail) = rest.split_at(n);
             rest = tail;
-            b.to_vec()
+            let server = e.wins_status().expect("a server is configured").server;
+            (SocketAddrV4::new(server, 137), b.to_vec())
         };
         let _ = e.handle_datagram(at, IfaceId(1), from, false, &bytes);
         drain(&mut e, &mut in_flight);
         let st = e.wins_status().expect("a server is configured");
         assert_eq!(st.address, Some(ours));
+        assert!(servers.contains(&st.server));
         let listed: Vec<_> = st.names.iter().map(|n| (n.name, n.group)).collect();
         assert_eq!(listed, names, "the names never change");
         for n in &st.names {
@@ -703,5 +707,5 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
     e.shutdown(at);
     drain(&mut e, &mut in_flight);
     assert_eq!(in_flight.len(), held);
-    assert!(in_flight.iter().all(|p| p.opcode == Opcode::Release));
+    assert!(in_flight.iter().all(|(_, p)| p.opcode == Opcode::Release));
 }

@@ -23,7 +23,7 @@ const WINS: Ipv4Addr = Ipv4Addr::new(198, 19, 0, 1);
 
 fn config() -> NameConfig {
     let mut c = NameConfig::new(name("ALPHA", 0), name("LABWG", 0));
-    c.wins_server = Some(WINS);
+    c.wins_servers = vec![WINS];
     c
 }
 
@@ -41,6 +41,18 @@ fn to_wins(lan: &mut Lan) -> Vec<(Sent, NameServicePacket)> {
             let p = parse(&s.payload);
             (s, p)
         })
+        .collect()
+}
+
+/// A second WINS server, tried after [`WINS`].
+const WINS2: Ipv4Addr = Ipv4Addr::new(198, 19, 0, 2);
+
+/// The requests sent since the last call, parsed, by server.
+fn to_servers(lan: &mut Lan) -> Vec<(Ipv4Addr, NameServicePacket)> {
+    lan.deliver();
+    lan.take_outside()
+        .into_iter()
+        .map(|s| (*s.dst.ip(), parse(&s.payload)))
         .collect()
 }
 
@@ -480,4 +492,107 @@ fn without_a_server_nothing_is_sent_by_unicast() {
     lan.run_for(Duration::from_secs(3600));
     assert!(lan.hosts[h].engine.wins_status().is_none());
     assert!(lan.take_outside().is_empty());
+}
+
+fn two_servers() -> NameConfig {
+    let mut c = config();
+    c.wins_servers = vec![WINS, WINS2];
+    c
+}
+
+#[test]
+fn a_silent_server_hands_every_name_to_the_next_one() {
+    let mut lan = Lan::new();
+    let h = lan.add_host(1, two_servers(), 7);
+    let n = config().names().len();
+    lan.run_for(Duration::from_secs(15) - Duration::from_millis(1));
+    let first = to_servers(&mut lan);
+    assert_eq!(first.len(), 3 * n);
+    assert!(
+        first.iter().all(|(s, _)| *s == WINS),
+        "the first server first"
+    );
+    lan.run_for(Duration::from_millis(1));
+    let second = to_servers(&mut lan);
+    assert_eq!(second.len(), n, "every name at once");
+    assert!(
+        second
+            .iter()
+            .all(|(s, p)| *s == WINS2 && p.kind() == PacketKind::NameRegistrationRequest)
+    );
+    assert_eq!(
+        wins_events(&lan, h),
+        [WinsEvent::Switched {
+            from: WINS,
+            to: WINS2
+        }]
+    );
+    assert_eq!(lan.hosts[h].engine.wins_status().unwrap().server, WINS2);
+    // The first server's answers no longer count; the second's do.
+    let late = answer(&first[0].1, Rcode::OK, 600);
+    let d = lan.inject_to(h, from_wins(), false, &late);
+    assert!(matches!(d, Disposition::Ignored(_)), "{d:?}");
+    for (_, p) in &second {
+        let d = lan.inject_to(
+            h,
+            SocketAddrV4::new(WINS2, 137),
+            false,
+            &answer(p, Rcode::OK, 600),
+        );
+        assert_eq!(d, Disposition::Handled);
+    }
+    lan.deliver();
+    assert_eq!(
+        state_of(&lan, h, name("ALPHA", 0)),
+        WinsState::Registered { ttl: 600 }
+    );
+    // It stays with the second: the refreshes go there.
+    lan.run_for(Duration::from_secs(300));
+    let refreshes = to_servers(&mut lan);
+    assert_eq!(refreshes.len(), n);
+    assert!(
+        refreshes
+            .iter()
+            .all(|(s, p)| *s == WINS2 && p.kind() == PacketKind::NameRefreshRequest)
+    );
+    // The second goes silent on the refreshes: back to the first, which has had its rest.
+    lan.run_for(Duration::from_secs(15));
+    let back: Vec<_> = to_servers(&mut lan)
+        .into_iter()
+        .filter(|(s, _)| *s == WINS)
+        .collect();
+    assert_eq!(back.len(), n);
+    assert!(
+        back.iter()
+            .all(|(_, p)| p.kind() == PacketKind::NameRegistrationRequest)
+    );
+}
+
+#[test]
+fn when_no_server_answers_the_next_round_starts_with_the_first() {
+    let mut lan = Lan::new();
+    let h = lan.add_host(1, two_servers(), 7);
+    let n = config().names().len();
+    lan.run_for(Duration::from_secs(60));
+    let sent = to_servers(&mut lan);
+    assert_eq!(sent.iter().filter(|(s, _)| *s == WINS).count(), 3 * n);
+    assert_eq!(sent.iter().filter(|(s, _)| *s == WINS2).count(), 3 * n);
+    assert_eq!(
+        wins_events(&lan, h),
+        [
+            WinsEvent::Switched {
+                from: WINS,
+                to: WINS2
+            },
+            WinsEvent::NoAnswer {
+                names: n,
+                retry: WINS_RETRY
+            }
+        ]
+    );
+    assert_eq!(lan.hosts[h].engine.wins_status().unwrap().server, WINS);
+    lan.run_until(lan.start + Duration::from_secs(30) + WINS_RETRY);
+    let again = to_servers(&mut lan);
+    assert_eq!(again.len(), n);
+    assert!(again.iter().all(|(s, _)| *s == WINS));
 }

@@ -230,25 +230,38 @@ pub fn remote_announce_targets(
     Ok(targets)
 }
 
-/// The `wins_server` value: empty for none, else a unicast IPv4 address.
-pub(super) fn wins_server(value: &str) -> Result<Option<Ipv4Addr>, ConfigError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
+/// Most WINS servers.
+const MAX_WINS_SERVERS: usize = 8;
+
+/// The `wins_server` value: empty for none, else unicast IPv4 addresses separated by spaces or
+/// commas, each once.
+pub(super) fn wins_servers(value: &str) -> Result<Vec<Ipv4Addr>, ConfigError> {
     let bad = |reason| ConfigError::BadWinsServer {
         value: value.to_owned(),
         reason,
     };
-    let addr: Ipv4Addr = v.parse().map_err(|_| {
-        bad("give the WINS server's IPv4 address, e.g. \"192.168.1.2\", or leave it empty")
-    })?;
-    if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() {
-        return Err(bad(
-            "not a server's address: give the WINS server's own IPv4 address",
-        ));
+    let mut servers = Vec::new();
+    for word in value.split([' ', ',', '\t']).filter(|w| !w.is_empty()) {
+        let addr: Ipv4Addr = word.parse().map_err(|_| {
+            bad(
+                "give the WINS server's IPv4 address, e.g. \"192.168.1.2\" (more than one \
+                 separated by spaces, tried in order), or leave it empty",
+            )
+        })?;
+        if addr.is_unspecified() || addr.is_multicast() || addr.is_broadcast() {
+            return Err(bad(
+                "not a server's address: give the WINS server's own IPv4 address",
+            ));
+        }
+        if servers.contains(&addr) {
+            return Err(bad("an address is given twice; keep one"));
+        }
+        servers.push(addr);
     }
-    Ok(Some(addr))
+    if servers.len() > MAX_WINS_SERVERS {
+        return Err(bad("give at most 8 WINS servers"));
+    }
+    Ok(servers)
 }
 
 pub(super) fn check_log_level(value: &str) -> Result<(), ConfigError> {

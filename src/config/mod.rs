@@ -93,11 +93,12 @@ pub struct Config {
     /// `nmblookup -A` and `nbtstat -A` show). `false` zeroes it, like the rest of the statistics
     /// block, which is always zero. Default `true`.
     pub node_status_mac: bool,
-    /// A WINS server (its IPv4 address) to register the host's names with, as Samba's `wins
-    /// server`: clients on other subnets that ask it then find this host. The names are
-    /// registered by unicast with the address of the interface on the server's subnet (else
-    /// the first), refreshed, and released when nbtd stops; broadcast registration goes on.
-    /// Default empty: none.
+    /// WINS servers (IPv4 addresses, separated by spaces or commas) to register the host's names
+    /// with, as Samba's `wins server`: clients on other subnets that ask them then find this
+    /// host. The names are registered by unicast with the first server that answers, for the
+    /// address of the interface on the first server's subnet (else the first interface),
+    /// refreshed, and released when nbtd stops; broadcast registration goes on. Default empty:
+    /// none.
     pub wins_server: String,
     /// The log level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter such as
     /// `info,nbtd=debug`. The `RUST_LOG` environment variable takes precedence, and
@@ -459,7 +460,7 @@ pub enum ConfigError {
         /// The value.
         value: String,
     },
-    /// The WINS server is not an address a server can have.
+    /// A WINS server is not an address a server can have.
     #[error("wins_server = {value:?}: {reason}")]
     BadWinsServer {
         /// The value.
@@ -503,8 +504,8 @@ pub struct Settings {
     pub answer_remote_subnets: bool,
     /// The MAC address as the unit ID of node status answers.
     pub node_status_mac: bool,
-    /// The WINS server the names are registered with, if any.
-    pub wins_server: Option<Ipv4Addr>,
+    /// The WINS servers the names are registered with, in order (empty: none).
+    pub wins_servers: Vec<Ipv4Addr>,
     /// The log filter.
     pub log_level: String,
     /// The user to become when started as root; `None` stays as started.
@@ -657,7 +658,7 @@ impl Config {
                 value: a.to_owned(),
             })?),
         };
-        let wins_server = check::wins_server(&self.wins_server)?;
+        let wins_servers = check::wins_servers(&self.wins_server)?;
         check_browser(&self.browser)?;
         remote_announce_targets(&self.browser, workgroup)?;
         check_session(&self.session, &self.shares)?;
@@ -676,7 +677,7 @@ impl Config {
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
             node_status_mac: self.node_status_mac,
-            wins_server,
+            wins_servers,
             log_level: self.log_level.clone(),
             user: self.drop_privileges.then(|| self.user.clone()),
             metrics_listen,

@@ -347,12 +347,25 @@ fn remote_announce_mistakes_say_what_to_give() {
 #[test]
 fn wins_server_is_one_unicast_address_or_none() {
     let s = Config::default().resolve(host("h")).unwrap();
-    assert_eq!(s.wins_server, None, "none by default");
+    assert!(s.wins_servers.is_empty(), "none by default");
     let s = Config::parse("wins_server = \" 198.51.100.2 \"")
         .unwrap()
         .resolve(host("h"))
         .unwrap();
-    assert_eq!(s.wins_server, Some(Ipv4Addr::new(198, 51, 100, 2)));
+    assert_eq!(s.wins_servers, [Ipv4Addr::new(198, 51, 100, 2)]);
+    // Several, as Samba writes them, in order.
+    let s = Config::parse("wins_server = \"198.51.100.2 198.51.100.3,198.51.100.1\"")
+        .unwrap()
+        .resolve(host("h"))
+        .unwrap();
+    assert_eq!(
+        s.wins_servers,
+        [
+            Ipv4Addr::new(198, 51, 100, 2),
+            Ipv4Addr::new(198, 51, 100, 3),
+            Ipv4Addr::new(198, 51, 100, 1)
+        ]
+    );
     let with = |value: &str| {
         let c = Config {
             wins_server: value.to_owned(),
@@ -365,8 +378,13 @@ fn wins_server_is_one_unicast_address_or_none() {
         e.starts_with("wins_server = \"wins.example\"") && e.contains("IPv4 address"),
         "{e}"
     );
-    for bad in ["0.0.0.0", "255.255.255.255", "224.0.0.1"] {
+    for bad in ["0.0.0.0", "255.255.255.255", "198.51.100.2 224.0.0.1"] {
         let e = with(bad);
         assert!(e.contains("not a server's address"), "{bad}: {e}");
     }
+    let e = with("198.51.100.2 198.51.100.2");
+    assert!(e.contains("given twice"), "{e}");
+    let many: Vec<String> = (1..=9).map(|i| format!("198.51.100.{i}")).collect();
+    let e = with(&many.join(" "));
+    assert!(e.contains("at most 8"), "{e}");
 }

@@ -112,11 +112,13 @@ pub struct DaemonStatus {
     pub wins: Option<WinsClientStatus>,
 }
 
-/// The WINS client: the server, the address registered there and each name.
+/// The WINS client: the server in use, the address registered there and each name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WinsClientStatus {
-    /// The WINS server.
+    /// The WINS server in use.
     pub server: Ipv4Addr,
+    /// Every WINS server configured, in the order they are tried.
+    pub servers: Vec<Ipv4Addr>,
     /// The interface address registered (none while no interface is served).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Ipv4Addr>,

@@ -10,7 +10,18 @@ fn render_wins(out: &mut String, w: &super::WinsClientStatus) {
         Some(a) => format!("for {a}"),
         None => "no interface address yet".to_owned(),
     };
-    let _ = writeln!(out, "WINS server {} ({address}):", w.server);
+    let others: Vec<String> = w
+        .servers
+        .iter()
+        .filter(|a| **a != w.server)
+        .map(|a| a.to_string())
+        .collect();
+    let others = if others.is_empty() {
+        String::new()
+    } else {
+        format!("; then {}", others.join(", "))
+    };
+    let _ = writeln!(out, "WINS server {} ({address}{others}):", w.server);
     for n in &w.names {
         let label = format!("{}<{:02x}>", n.name, n.suffix);
         let next = n.next_in_secs.map(duration);
@@ -265,7 +276,7 @@ mod tests {
         s.wins = Some(crate::control::tests::sample_wins());
         let t = render_status(&s);
         for line in [
-            "WINS server 198.19.0.1 (for 198.18.0.1):\n",
+            "WINS server 198.19.0.1 (for 198.18.0.1; then 198.19.0.2):\n",
             "  ALPHA<00>                   registered, ttl 6h 00m 00s, refresh in 20m 00s\n",
             "  ALPHA<20>                   registering\n",
             "  ALPHA<03>                   refused (ACT_ERR): another host holds it there\n",

@@ -86,6 +86,7 @@ pub(crate) fn sample_wins() -> WinsClientStatus {
     };
     WinsClientStatus {
         server: Ipv4Addr::new(198, 19, 0, 1),
+        servers: vec![Ipv4Addr::new(198, 19, 0, 1), Ipv4Addr::new(198, 19, 0, 2)],
         address: Some(Ipv4Addr::new(198, 18, 0, 1)),
         names: vec![
             name(
@@ -213,6 +214,7 @@ fn status_json_shape() {
         v["wins"],
         serde_json::json!({
             "server": "198.19.0.1",
+            "servers": ["198.19.0.1", "198.19.0.2"],
             "address": "198.18.0.1",
             "names": [
                 {"name": "ALPHA", "suffix": 0, "group": false, "state": "registered",

@@ -375,7 +375,7 @@ fn name_config(s: &Settings) -> NameConfig {
     c.port = s.ports.name;
     c.answer_remote_subnets = s.answer_remote_subnets;
     c.node_status_mac = s.node_status_mac;
-    c.wins_server = s.wins_server;
+    c.wins_servers = s.wins_servers.clone();
     c
 }
 

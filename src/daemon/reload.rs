@@ -141,7 +141,7 @@ impl Daemon {
             old.rescan_interval != new.rescan_interval,
             "interfaces.rescan_interval_secs",
         );
-        restart(old.wins_server != new.wins_server, "wins_server");
+        restart(old.wins_servers != new.wins_servers, "wins_server");
         restart(old.session != new.session, "session");
         restart(
             old.browser.local_master != new.browser.local_master,

@@ -185,10 +185,12 @@ impl Daemon {
     }
 
     fn log_wins_event(&self, e: WinsEvent) {
+        // The server in use; for NoAnswer, after the last one went silent, all of them.
         let server = self
-            .settings
-            .wins_server
-            .map(|a| a.to_string())
+            .node
+            .names()
+            .wins_status()
+            .map(|w| w.server.to_string())
             .unwrap_or_default();
         match e {
             WinsEvent::Registered {
@@ -221,11 +223,24 @@ impl Daemon {
                     rcode.name()
                 );
             }
-            WinsEvent::NoAnswer { names, retry } => {
+            WinsEvent::Switched { from, to } => {
                 warn!(
-                    %server, names,
-                    "the WINS server {server} did not answer the registration of {names} names; \
-                     trying again in {} s (is wins_server right, and does UDP 137 reach it?)",
+                    %from, %to,
+                    "the WINS server {from} did not answer; registering the names with {to}"
+                );
+            }
+            WinsEvent::NoAnswer { names, retry } => {
+                let all: Vec<String> = self
+                    .settings
+                    .wins_servers
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect();
+                let all = all.join(", ");
+                warn!(
+                    servers = %all, names,
+                    "no WINS server answered the registration of {names} names ({all}); trying \
+                     again in {} s (is wins_server right, and does UDP 137 reach it?)",
                     retry.as_secs()
                 );
             }
@@ -354,6 +369,7 @@ impl Daemon {
         let now = std::time::Instant::now();
         Some(crate::control::WinsClientStatus {
             server: w.server,
+            servers: w.servers.clone(),
             address: w.address,
             names: w
                 .names

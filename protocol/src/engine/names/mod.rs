@@ -76,9 +76,9 @@ pub struct NameConfig {
     /// Put the interface's MAC address in node status answers as the unit ID (on by default,
     /// as Samba and Windows do); off, the whole statistics block is zero.
     pub node_status_mac: bool,
-    /// The WINS server the names are also registered with by unicast ([`wins`]); none by
-    /// default.
-    pub wins_server: Option<Ipv4Addr>,
+    /// The WINS servers the names are also registered with by unicast, tried in order
+    /// ([`wins`]); none by default.
+    pub wins_servers: Vec<Ipv4Addr>,
 }
 
 impl NameConfig {
@@ -93,7 +93,7 @@ impl NameConfig {
             answer_ttl: DEFAULT_ANSWER_TTL,
             answer_remote_subnets: false,
             node_status_mac: true,
-            wins_server: None,
+            wins_servers: Vec::new(),
         }
     }
 
@@ -338,15 +338,13 @@ impl NameEngine {
     /// An engine with no interface yet.
     pub fn new(config: NameConfig, mut rng: Rng) -> Self {
         let next_trn_id = rng.next_u16();
-        let wins = config.wins_server.map(|server| {
-            wins::WinsClient::new(
-                server,
-                config.port,
-                config.answer_ttl,
-                config.scope.clone(),
-                &config.names(),
-            )
-        });
+        let wins = wins::WinsClient::new(
+            &config.wins_servers,
+            config.port,
+            config.answer_ttl,
+            config.scope.clone(),
+            &config.names(),
+        );
         NameEngine {
             config,
             rng,

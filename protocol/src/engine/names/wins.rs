@@ -1,11 +1,11 @@
 //! The WINS client (RFC 1002 §5.1.2, as Samba's nmbd does it with `wins server`): registers
-//! nbtd's names with one NetBIOS name server by unicast, refreshes them before the server forgets
+//! nbtd's names with a NetBIOS name server by unicast, refreshes them before the server forgets
 //! them, and releases them at shutdown. Broadcast registration on every interface goes on beside
 //! it unchanged.
 //!
 //! Rules, each where the code applies it:
 //! - **Address**: the names are registered with one address, that of the interface whose subnet
-//!   holds the server, else the first interface. When that choice changes, the names are
+//!   holds the first server, else the first interface. When that choice changes, the names are
 //!   released for the old address (if it still works) and registered for the new one.
 //! - **Registration**: a NAME REGISTRATION REQUEST, unicast with RD set and H-node flags (nmbd's
 //!   with a WINS server), goes to the server three times, 5 s apart (UCAST_REQ_RETRY_COUNT,
@@ -14,15 +14,17 @@
 //!   there) and it is not asked for again until a restart.
 //! - **WACK**: the server is checking the name's old owner; the client waits the TTL the WACK
 //!   gives (1 s to 2 minutes), then asks once more.
-//! - **Silence**: no answer after the last try, and the whole registration starts again after
-//!   [`WINS_RETRY`].
+//! - **Silence**: no answer after the last try of a registration or a refresh, and with more
+//!   than one server configured every name is registered with the next one at once (the names
+//!   stay with it until it fails too). When none has answered since the last answer, the whole
+//!   registration starts again after [`WINS_RETRY`], with the first server.
 //! - **Refresh**: a NAME REFRESH REQUEST goes out after half the granted TTL, and at least every
 //!   [`MAX_REFRESH`] (nmbd's MAX_REFRESH_TIME), with the same retries. Silence starts the
-//!   registration over; a refusal ends it.
+//!   registration over (with the next server, when there is one); a refusal ends it.
 //! - **Release**: at shutdown a NAME RELEASE REQUEST goes to the server for every name it holds;
 //!   nothing waits for the answer.
-//! - **Trust**: only a response from the server's address, with the transaction ID of a request
-//!   in flight and the same name, changes anything.
+//! - **Trust**: only a response from the current server's address, with the transaction ID of a
+//!   request in flight and the same name, changes anything.
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -82,8 +84,10 @@ pub struct WinsNameInfo {
 /// The WINS client's view, for the control socket.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WinsStatus {
-    /// The server.
+    /// The server in use.
     pub server: Ipv4Addr,
+    /// Every server configured, in order.
+    pub servers: Vec<Ipv4Addr>,
     /// The interface address registered with it (none before an interface is up).
     pub address: Option<Ipv4Addr>,
     /// Each name.
@@ -115,7 +119,14 @@ pub enum WinsEvent {
         /// The RCODE of the refusal.
         rcode: Rcode,
     },
-    /// The server did not answer any of `names` requests; they start again after `retry`.
+    /// The server `from` did not answer; every name is registered with `to` now.
+    Switched {
+        /// The server that went silent.
+        from: Ipv4Addr,
+        /// The next one.
+        to: Ipv4Addr,
+    },
+    /// No server answered `names` requests; they start again after `retry`, with the first.
     NoAnswer {
         /// How many names went unanswered.
         names: usize,
@@ -150,10 +161,15 @@ pub(super) struct Request {
     pub packet: NameServicePacket,
 }
 
-/// The WINS client of one host: one server, one registered address.
+/// The WINS client of one host: one server in use, one registered address.
 #[derive(Debug, Clone)]
 pub(super) struct WinsClient {
-    server: Ipv4Addr,
+    /// The servers in order; never empty.
+    servers: Vec<Ipv4Addr>,
+    /// The one in use.
+    current: usize,
+    /// Servers that went silent in a row since the last answer.
+    silent: usize,
     port: u16,
     /// The TTL asked for.
     ttl: u32,
@@ -164,16 +180,22 @@ pub(super) struct WinsClient {
 }
 
 impl WinsClient {
-    /// A client for `server:port` that will register `names` (with whether each is a group).
+    /// A client for `servers` (tried in order) on `port` that will register `names` (with
+    /// whether each is a group); `None` without a server.
     pub fn new(
-        server: Ipv4Addr,
+        servers: &[Ipv4Addr],
         port: u16,
         ttl: u32,
         scope: Scope,
         names: &[(NetbiosName, bool)],
-    ) -> Self {
-        WinsClient {
-            server,
+    ) -> Option<Self> {
+        if servers.is_empty() {
+            return None;
+        }
+        Some(WinsClient {
+            servers: servers.to_vec(),
+            current: 0,
+            silent: 0,
             port,
             ttl,
             scope,
@@ -189,23 +211,24 @@ impl WinsClient {
                     due: None,
                 })
                 .collect(),
-        }
+        })
     }
 
-    /// The server's address.
+    /// The address of the server in use.
     pub fn server(&self) -> Ipv4Addr {
-        self.server
+        self.servers[self.current]
     }
 
-    /// Where the server is.
+    /// Where the server in use is.
     pub fn dst(&self) -> SocketAddrV4 {
-        SocketAddrV4::new(self.server, self.port)
+        SocketAddrV4::new(self.server(), self.port)
     }
 
     /// The status for the control socket.
     pub fn status(&self) -> WinsStatus {
         WinsStatus {
-            server: self.server,
+            server: self.server(),
+            servers: self.servers.clone(),
             address: self.iface.as_ref().map(|i| i.addr),
             names: self
                 .entries
@@ -226,7 +249,7 @@ impl WinsClient {
     }
 
     /// Picks the interface address to register among `ifaces` (the one whose subnet holds
-    /// the server, else the first). When it changes, the names held for the old one are
+    /// the first server, else the first). When it changes, the names held for the old one are
     /// released (if `old_works`: that address is still up) and registration starts for the
     /// new one.
     pub fn choose<'a>(
@@ -238,7 +261,7 @@ impl WinsClient {
         out: &mut Vec<Request>,
         events: &mut Vec<WinsEvent>,
     ) {
-        let server = self.server;
+        let server = self.servers[0];
         let pick = ifaces
             .clone()
             .find(|i| i.contains(server))
@@ -325,32 +348,71 @@ impl WinsClient {
         out: &mut Vec<Request>,
         events: &mut Vec<WinsEvent>,
     ) {
-        let mut unanswered = 0;
-        for i in 0..self.entries.len() {
-            let Entry {
-                state, sent, due, ..
-            } = self.entries[i];
-            if due.is_none_or(|d| d > now) {
-                continue;
-            }
-            match state {
-                WinsState::Registering | WinsState::Refreshing { .. }
-                    if sent < UCAST_REQ_RETRY_COUNT =>
-                {
-                    let e = &mut self.entries[i];
-                    e.sent += 1;
-                    e.due = Some(now + UCAST_REQ_RETRY_TIMEOUT);
-                    self.send(i, out);
+        // Registrations and refreshes that ran out of tries: the server in use is silent.
+        // They are dealt with first, so that everything sent below goes to one server.
+        let silent: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| {
+                let e = &self.entries[i];
+                e.due.is_some_and(|d| d <= now)
+                    && e.sent >= UCAST_REQ_RETRY_COUNT
+                    && matches!(
+                        e.state,
+                        WinsState::Registering | WinsState::Refreshing { .. }
+                    )
+            })
+            .collect();
+        if !silent.is_empty() {
+            self.silent += 1;
+            if self.silent < self.servers.len() {
+                // The next server takes every name at once.
+                let from = self.server();
+                self.current = (self.current + 1) % self.servers.len();
+                events.push(WinsEvent::Switched {
+                    from,
+                    to: self.server(),
+                });
+                for i in 0..self.entries.len() {
+                    if !matches!(self.entries[i].state, WinsState::Refused { .. }) {
+                        self.start_registration(now, i, trn, out);
+                    }
                 }
-                WinsState::Registering => {
+                return;
+            }
+            // None answered: the next round starts with the first server.
+            self.silent = 0;
+            self.current = 0;
+            let mut unanswered = 0;
+            for i in silent {
+                if self.entries[i].state == WinsState::Registering {
                     let e = &mut self.entries[i];
                     e.state = WinsState::NoAnswer;
                     e.due = Some(now + WINS_RETRY);
                     unanswered += 1;
-                }
-                WinsState::Refreshing { .. } => {
-                    // The server forgot us, or is gone: register from scratch, as Samba does.
+                } else {
+                    // A refresh: the server forgot us, or is gone; register from scratch, as
+                    // Samba does.
                     self.start_registration(now, i, trn, out);
+                }
+            }
+            if unanswered > 0 {
+                events.push(WinsEvent::NoAnswer {
+                    names: unanswered,
+                    retry: WINS_RETRY,
+                });
+            }
+        }
+        for i in 0..self.entries.len() {
+            let Entry { state, due, .. } = self.entries[i];
+            if due.is_none_or(|d| d > now) {
+                continue;
+            }
+            match state {
+                WinsState::Registering | WinsState::Refreshing { .. } => {
+                    // A retry: the ones out of tries were dealt with above.
+                    let e = &mut self.entries[i];
+                    e.sent += 1;
+                    e.due = Some(now + UCAST_REQ_RETRY_TIMEOUT);
+                    self.send(i, out);
                 }
                 WinsState::Registered { ttl } => {
                     let e = &mut self.entries[i];
@@ -363,12 +425,6 @@ impl WinsClient {
                 WinsState::NoAnswer => self.start_registration(now, i, trn, out),
                 WinsState::Refused { .. } => self.entries[i].due = None,
             }
-        }
-        if unanswered > 0 {
-            events.push(WinsEvent::NoAnswer {
-                names: unanswered,
-                retry: WINS_RETRY,
-            });
         }
     }
 
@@ -404,6 +460,7 @@ impl WinsClient {
             return true;
         }
         let refresh = matches!(e.state, WinsState::Refreshing { .. });
+        self.silent = 0;
         if p.rcode == Rcode::OK {
             e.state = WinsState::Registered { ttl };
             e.sent = 0;
