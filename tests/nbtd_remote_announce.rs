@@ -18,15 +18,6 @@ use nbtd::control::RemoteTarget;
 /// nmbd's own pace: an election, then the announcement handled.
 const SAMBA: Duration = Duration::from_secs(90);
 
-fn ip(lan: &Lan, host: usize, args: &[&str]) {
-    let out = lan.run(host, "ip", args);
-    assert!(
-        out.status.success(),
-        "ip {args:?} in host {host}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn nmbd_on_another_subnet_lists_nbtd_and_drops_it_when_it_stops() {
     let Some(lan) = Lan::for_test(
@@ -38,22 +29,7 @@ fn nmbd_on_another_subnet_lists_nbtd_and_drops_it_when_it_stops() {
     };
     // Host 2 moves to 198.18.1.0/24; each host reaches the other subnet on the wire, as through
     // a router that forwards unicast and no broadcast.
-    ip(&lan, 2, &["addr", "flush", "dev", "lan0"]);
-    ip(
-        &lan,
-        2,
-        &[
-            "addr",
-            "add",
-            "198.18.1.2/24",
-            "brd",
-            "198.18.1.255",
-            "dev",
-            "lan0",
-        ],
-    );
-    ip(&lan, 2, &["route", "add", "198.18.0.0/24", "dev", "lan0"]);
-    ip(&lan, 1, &["route", "add", "198.18.1.0/24", "dev", "lan0"]);
+    lan.move_to_other_subnet(2, &[1]);
     let nmbd = lan.start_nmbd(
         2,
         &NmbdConfig::new("FARWG", "FARMASTER")

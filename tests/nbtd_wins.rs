@@ -23,15 +23,6 @@ const CLIENT: usize = 3;
 /// half of it, at 60 s.
 const GRANT: u32 = 120;
 
-fn ip(lan: &Lan, host: usize, args: &[&str]) {
-    let out = lan.run(host, "ip", args);
-    assert!(
-        out.status.success(),
-        "ip {args:?} in host {host}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Asks the WINS server at 198.18.0.1 for `name` (`nmblookup -U SERVER --recursion`) from the client
 /// host; returns what nmblookup printed and whether it succeeded.
 fn ask_wins(lan: &Lan, name: &str) -> (bool, String) {
@@ -79,28 +70,7 @@ fn nmbd_as_wins_server_answers_for_nbtd_and_forgets_it_when_it_stops() {
     };
     // Host 2 moves to 198.18.1.0/24; each subnet reaches the other on the wire, as through a
     // router that forwards unicast and no broadcast.
-    ip(&lan, 2, &["addr", "flush", "dev", "lan0"]);
-    ip(
-        &lan,
-        2,
-        &[
-            "addr",
-            "add",
-            "198.18.1.2/24",
-            "brd",
-            "198.18.1.255",
-            "dev",
-            "lan0",
-        ],
-    );
-    ip(&lan, 2, &["route", "add", "198.18.0.0/24", "dev", "lan0"]);
-    for host in [1, CLIENT] {
-        ip(
-            &lan,
-            host,
-            &["route", "add", "198.18.1.0/24", "dev", "lan0"],
-        );
-    }
+    lan.move_to_other_subnet(2, &[1, CLIENT]);
     let nmbd = lan.start_nmbd(
         1,
         &NmbdConfig::new("LABWG", "WINSSRV")

@@ -60,6 +60,14 @@ fn qname(p: &NameServicePacket) -> NetbiosName {
     p.questions[0].name.name
 }
 
+/// The requests of `reqs` for ALPHA<00>, the name the tests follow.
+fn of_alpha(reqs: &[(Sent, NameServicePacket)]) -> Vec<NameServicePacket> {
+    reqs.iter()
+        .filter(|(_, p)| qname(p) == name("ALPHA", 0))
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
 /// The server's answer to request `p`: RCODE `rcode`, TTL `ttl`.
 fn answer(p: &NameServicePacket, rcode: Rcode, ttl: u32) -> Vec<u8> {
     let name = p.questions[0].name.clone();
@@ -189,11 +197,7 @@ fn silence_means_three_tries_5s_apart_then_again_after_5_minutes() {
         assert_eq!(*t, UCAST_REQ_RETRY_TIMEOUT * (k / n) as u32);
     }
     // The three tries of a name share one transaction ID.
-    let ids: Vec<u16> = reqs
-        .iter()
-        .filter(|(_, p)| qname(p) == name("ALPHA", 0))
-        .map(|(_, p)| p.trn_id)
-        .collect();
+    let ids: Vec<u16> = of_alpha(&reqs).iter().map(|p| p.trn_id).collect();
     assert_eq!(ids.len(), 3);
     assert!(ids.iter().all(|&i| i == ids[0]));
     assert_eq!(
@@ -211,12 +215,7 @@ fn silence_means_three_tries_5s_apart_then_again_after_5_minutes() {
     lan.run_for(Duration::from_millis(1));
     let again = to_wins(&mut lan);
     assert_eq!(again.len(), n);
-    let id = again
-        .iter()
-        .find(|(_, p)| qname(p) == name("ALPHA", 0))
-        .unwrap()
-        .1
-        .trn_id;
+    let id = of_alpha(&again)[0].trn_id;
     assert_ne!(id, ids[0]);
     assert_eq!(state_of(&lan, h, name("ALPHA", 0)), WinsState::Registering);
 }
@@ -268,11 +267,7 @@ fn a_refusal_is_final_and_only_for_that_name() {
 fn a_wack_holds_the_retries_for_its_ttl_then_one_more_request_goes_out() {
     let mut lan = Lan::new();
     let h = lan.add_host(1, config(), 7);
-    let reqs = to_wins(&mut lan);
-    let (_, p) = reqs
-        .iter()
-        .find(|(_, p)| qname(p) == name("ALPHA", 0))
-        .unwrap();
+    let p = &of_alpha(&to_wins(&mut lan))[0];
     let wack = NameServicePacket::wack(
         p.trn_id,
         p.questions[0].name.clone(),
@@ -282,19 +277,13 @@ fn a_wack_holds_the_retries_for_its_ttl_then_one_more_request_goes_out() {
     let d = lan.inject_to(h, from_wins(), false, &wack.to_vec().unwrap());
     assert_eq!(d, Disposition::Handled);
     lan.run_for(Duration::from_secs(30) - Duration::from_millis(1));
-    let during: Vec<_> = to_wins(&mut lan)
-        .into_iter()
-        .filter(|(_, q)| qname(q) == name("ALPHA", 0))
-        .collect();
+    let during = of_alpha(&to_wins(&mut lan));
     assert!(during.is_empty(), "no retry while the server checks");
     lan.run_for(Duration::from_millis(1));
-    let after: Vec<_> = to_wins(&mut lan)
-        .into_iter()
-        .filter(|(_, q)| qname(q) == name("ALPHA", 0))
-        .collect();
+    let after = of_alpha(&to_wins(&mut lan));
     assert_eq!(after.len(), 1);
-    assert_eq!(after[0].1.trn_id, p.trn_id, "the same request");
-    lan.inject_to(h, from_wins(), false, &answer(&after[0].1, Rcode::OK, 600));
+    assert_eq!(after[0].trn_id, p.trn_id, "the same request");
+    lan.inject_to(h, from_wins(), false, &answer(&after[0], Rcode::OK, 600));
     lan.deliver();
     assert_eq!(
         state_of(&lan, h, name("ALPHA", 0)),
@@ -306,11 +295,7 @@ fn a_wack_holds_the_retries_for_its_ttl_then_one_more_request_goes_out() {
 fn only_the_server_with_a_request_in_flight_is_heard() {
     let mut lan = Lan::new();
     let h = lan.add_host(1, config(), 7);
-    let reqs = to_wins(&mut lan);
-    let (_, p) = reqs
-        .iter()
-        .find(|(_, p)| qname(p) == name("ALPHA", 0))
-        .unwrap();
+    let p = &of_alpha(&to_wins(&mut lan))[0];
     // Another host on the LAN with the right ID: not the server.
     let d = lan.inject_to(
         h,
@@ -362,10 +347,9 @@ fn a_refresh_without_answer_starts_the_registration_over() {
     );
     // Unanswered: two more tries, then a registration, all within 15 s.
     lan.run_for(Duration::from_secs(15));
-    let kinds: Vec<PacketKind> = to_wins(&mut lan)
+    let kinds: Vec<PacketKind> = of_alpha(&to_wins(&mut lan))
         .iter()
-        .filter(|(_, p)| qname(p) == name("ALPHA", 0))
-        .map(|(_, p)| p.kind())
+        .map(|p| p.kind())
         .collect();
     assert_eq!(
         kinds,

@@ -419,6 +419,40 @@ impl Lan {
         Ipv4Addr::new(NET[0], NET[1], NET[2], i as u8)
     }
 
+    /// Moves host `i` to 198.18.1.i/24 (broadcast 198.18.1.255) on the same wire, and gives it
+    /// and each of `peers` an on-link route to the other's subnet: as through a router that
+    /// forwards unicast and no broadcast. Neither subnet hears the other's broadcasts.
+    pub fn move_to_other_subnet(&self, i: usize, peers: &[usize]) {
+        let ns = self.ns(i);
+        let addr = format!("198.18.1.{i}/24");
+        ip(&["-n", &ns, "addr", "flush", "dev", LAN_IFACE]).unwrap();
+        ip(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &addr,
+            "brd",
+            "198.18.1.255",
+            "dev",
+            LAN_IFACE,
+        ])
+        .unwrap();
+        ip(&["-n", &ns, "route", "add", "198.18.0.0/24", "dev", LAN_IFACE]).unwrap();
+        for &p in peers {
+            ip(&[
+                "-n",
+                &self.ns(p),
+                "route",
+                "add",
+                "198.18.1.0/24",
+                "dev",
+                LAN_IFACE,
+            ])
+            .unwrap();
+        }
+    }
+
     /// Number of hosts.
     pub fn hosts(&self) -> usize {
         self.hosts
