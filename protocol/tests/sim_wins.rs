@@ -135,6 +135,7 @@ fn names_are_registered_by_unicast_granted_and_refreshed_at_half_the_ttl() {
     assert!(ev.iter().all(|e| matches!(
         e,
         WinsEvent::Registered {
+            server: WINS,
             ttl: 600,
             refresh: false,
             address,
@@ -234,6 +235,7 @@ fn a_refusal_is_final_and_only_for_that_name() {
     }
     lan.deliver();
     assert!(wins_events(&lan, h).contains(&WinsEvent::Refused {
+        server: WINS,
         name: name("ALPHA", 0),
         address: ip(1),
         rcode: Rcode::ACT_ERR,
@@ -385,6 +387,7 @@ fn shutdown_releases_the_granted_names_with_the_server() {
         assert_eq!(p.additional[0].nb_addresses().unwrap()[0].addr, ip(1));
     }
     assert!(wins_events(&lan, h).contains(&WinsEvent::Released {
+        server: WINS,
         names: names.len() - 1,
         address: ip(1),
     }));

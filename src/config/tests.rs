@@ -345,7 +345,7 @@ fn remote_announce_mistakes_say_what_to_give() {
 }
 
 #[test]
-fn wins_server_is_one_unicast_address_or_none() {
+fn wins_server_takes_unicast_addresses_in_order() {
     let s = Config::default().resolve(host("h")).unwrap();
     assert!(s.wins_servers.is_empty(), "none by default");
     let s = Config::parse("wins_server = \" 198.51.100.2 \"")

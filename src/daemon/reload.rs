@@ -2,12 +2,12 @@
 //! without losing names or browse lists.
 //!
 //! Applied at once: the shares, the browser's comment, OS level, preferred master, list caps,
-//! master probe interval, `honour_reset_state` and `remote_announce`, the interface allow and deny lists (the
-//! interfaces are scanned again at once), and `log_level` (unless `--log-level` or `RUST_LOG`
-//! chose the filter). Everything else (the names, the workgroup, the aliases, the ports, the
-//! paths, `local_master`, `answer_remote_subnets`, `wins_server`, the rescan interval, the `[session]` table,
-//! the user and the metrics listener) keeps its running value and is named in a warning: it
-//! takes effect at the next restart. Renaming a host while it runs would mean releasing names
+//! master probe interval, `honour_reset_state` and `remote_announce`, the interface allow and
+//! deny lists (the interfaces are scanned again at once), and `log_level` (unless
+//! `--log-level` or `RUST_LOG` chose the filter). Everything else (the names, the workgroup,
+//! the aliases, the ports, the paths, `local_master`, `answer_remote_subnets`, `wins_server`,
+//! the rescan interval, the `[session]` table, the user and the metrics listener) keeps its
+//! running value and is named in a warning: it takes effect at the next restart. Renaming a host while it runs would mean releasing names
 //! that clients and browse lists know it by, so nbtd leaves that to a deliberate restart.
 //!
 //! A file that does not load or does not check keeps the running configuration, and the error

@@ -185,15 +185,9 @@ impl Daemon {
     }
 
     fn log_wins_event(&self, e: WinsEvent) {
-        // The server in use; for NoAnswer, after the last one went silent, all of them.
-        let server = self
-            .node
-            .names()
-            .wins_status()
-            .map(|w| w.server.to_string())
-            .unwrap_or_default();
         match e {
             WinsEvent::Registered {
+                server,
                 name,
                 group,
                 address,
@@ -203,6 +197,7 @@ impl Daemon {
                 info!(%name, group, %address, ttl, %server, "name registered with the WINS server");
             }
             WinsEvent::Registered {
+                server,
                 name,
                 ttl,
                 refresh: true,
@@ -211,6 +206,7 @@ impl Daemon {
                 tracing::debug!(%name, ttl, %server, "name refreshed with the WINS server");
             }
             WinsEvent::Refused {
+                server,
                 name,
                 address,
                 rcode,
@@ -244,7 +240,11 @@ impl Daemon {
                     retry.as_secs()
                 );
             }
-            WinsEvent::Released { names, address } => {
+            WinsEvent::Released {
+                server,
+                names,
+                address,
+            } => {
                 info!(%server, names, %address, "names released with the WINS server");
             }
         }

@@ -99,6 +99,8 @@ pub struct WinsStatus {
 pub enum WinsEvent {
     /// The server granted a name (a registration or a refresh).
     Registered {
+        /// The server.
+        server: Ipv4Addr,
         /// The name.
         name: NetbiosName,
         /// Whether it is a group name.
@@ -112,6 +114,8 @@ pub enum WinsEvent {
     },
     /// The server refused a name.
     Refused {
+        /// The server.
+        server: Ipv4Addr,
         /// The name.
         name: NetbiosName,
         /// The address that was offered.
@@ -135,6 +139,8 @@ pub enum WinsEvent {
     },
     /// The names were released with the server for `address`.
     Released {
+        /// The server.
+        server: Ipv4Addr,
         /// How many names.
         names: usize,
         /// The address they were registered for.
@@ -334,6 +340,7 @@ impl WinsClient {
         }
         if released > 0 {
             events.push(WinsEvent::Released {
+                server: self.server(),
                 names: released,
                 address: iface.addr,
             });
@@ -440,6 +447,7 @@ impl WinsClient {
         let Some(address) = self.iface.as_ref().map(|i| i.addr) else {
             return false;
         };
+        let server = self.server();
         let Some(e) = self.entries.iter_mut().find(|e| {
             e.trn_id == p.trn_id
                 && e.name == *name
@@ -466,6 +474,7 @@ impl WinsClient {
             e.sent = 0;
             e.due = Some(now + refresh_after(ttl));
             events.push(WinsEvent::Registered {
+                server,
                 name: e.name,
                 group: e.group,
                 address,
@@ -477,6 +486,7 @@ impl WinsClient {
             e.sent = 0;
             e.due = None;
             events.push(WinsEvent::Refused {
+                server,
                 name: e.name,
                 address,
                 rcode: p.rcode,
