@@ -163,6 +163,30 @@ fn nmbd_as_wins_server_answers_for_nbtd_and_forgets_it_when_it_stops() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // And commands that take a host find it the same way: its shares over TCP 139, from the
+    // other subnet, by name.
+    let out = lan.run(
+        CLIENT,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["shares", "FARNAS", "--wins", "198.18.0.1"],
+    );
+    let shares = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && shares.contains("IPC$"),
+        "{shares}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = lan.run(
+        CLIENT,
+        env!("CARGO_BIN_EXE_nbt"),
+        &["shares", "NOSUCHHOST", "--wins", "198.18.0.1"],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no answer for NOSUCHHOST<00> from the WINS server 198.18.0.1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = daemon_text(&lan);
     assert!(
         text.contains("WINS server 198.18.0.1 (for 198.18.1.2):"),

@@ -285,13 +285,17 @@ _nbt() {
             return 0
             ;;
         nbt__subcmd__shares)
-            opts="-v -h --iface --all-ifaces --timeout --session-port --json --port --verbose --help"
+            opts="-v -h --iface --all-ifaces --wins --timeout --session-port --json --port --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --iface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wins)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -315,13 +319,17 @@ _nbt() {
             return 0
             ;;
         nbt__subcmd__status)
-            opts="-v -h --iface --all-ifaces --timeout --retries --json --port --verbose --help"
+            opts="-v -h --iface --all-ifaces --wins --timeout --retries --json --port --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --iface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wins)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

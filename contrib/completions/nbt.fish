@@ -47,6 +47,7 @@ complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l json -d 'Print JSON o
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -s v -l verbose -d 'Say on stderr what is sent and which replies are ignored, and why'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nbt -n "__fish_nbt_using_subcommand status" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
+complete -c nbt -n "__fish_nbt_using_subcommand status" -l wins -d 'Look the host\'s name up with this WINS server instead of broadcasting (a host on another subnet)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand status" -l timeout -d 'How long to wait for the answer, e.g. 2, 2s or 800ms' -r
 complete -c nbt -n "__fish_nbt_using_subcommand status" -l retries -d 'Times to repeat the request after the first, spread over the timeout, 0 to 10' -r
 complete -c nbt -n "__fish_nbt_using_subcommand status" -l port -d 'UDP port of the name service to send to (change it only to test)' -r
@@ -62,6 +63,7 @@ complete -c nbt -n "__fish_nbt_using_subcommand scan" -l json -d 'Print JSON on 
 complete -c nbt -n "__fish_nbt_using_subcommand scan" -s v -l verbose -d 'Say on stderr what is sent and which replies are ignored, and why'
 complete -c nbt -n "__fish_nbt_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c nbt -n "__fish_nbt_using_subcommand shares" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
+complete -c nbt -n "__fish_nbt_using_subcommand shares" -l wins -d 'Look the host\'s name up with this WINS server instead of broadcasting (a host on another subnet)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand shares" -l timeout -d 'How long the connection and each reply may take, e.g. 5, 5s or 800ms' -r
 complete -c nbt -n "__fish_nbt_using_subcommand shares" -l session-port -d 'TCP port of the session service' -r
 complete -c nbt -n "__fish_nbt_using_subcommand shares" -l port -d 'UDP port of the name service to send to (change it only to test)' -r

@@ -134,11 +134,16 @@ pub struct ViewArgs {
 /// Options of `nbt shares`.
 #[derive(Debug, Args)]
 pub struct SharesArgs {
-    /// The host: an IPv4 address, or a NetBIOS name to look up by broadcast first.
+    /// The host: an IPv4 address, or a NetBIOS name to look up first (by broadcast, or with
+    /// --wins).
     pub host: String,
     /// Which interfaces to broadcast on.
     #[command(flatten)]
     pub iface: IfaceArgs,
+    /// Look the host's name up with this WINS server instead of broadcasting (a host on
+    /// another subnet).
+    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces"])]
+    pub wins: Option<Ipv4Addr>,
     /// How long the connection and each reply may take, e.g. 5, 5s or 800ms.
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "TIME")]
     pub timeout: Duration,
@@ -194,11 +199,16 @@ pub struct LookupArgs {
 /// Options of `nbt status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The host: an IPv4 address, or a NetBIOS name to look up by broadcast first.
+    /// The host: an IPv4 address, or a NetBIOS name to look up first (by broadcast, or with
+    /// --wins).
     pub host: String,
     /// Which interfaces to broadcast on.
     #[command(flatten)]
     pub iface: IfaceArgs,
+    /// Look the host's name up with this WINS server instead of broadcasting (a host on
+    /// another subnet).
+    #[arg(long, value_name = "IP", conflicts_with_all = ["iface", "all_ifaces"])]
+    pub wins: Option<Ipv4Addr>,
     /// How long to wait for the answer, e.g. 2, 2s or 800ms.
     #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
     pub timeout: Duration,

@@ -89,7 +89,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             status::run(
                 status::Request {
                     host: a.host,
-                    ifaces: a.iface.into(),
+                    resolver: lookup::Target::resolver(a.wins, a.iface),
                     timeout: a.timeout,
                     retries: a.retries,
                 },
@@ -101,7 +101,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             shares::run(
                 shares::Request {
                     host: a.host,
-                    ifaces: a.iface.into(),
+                    resolver: lookup::Target::resolver(a.wins, a.iface),
                     timeout: a.timeout,
                     session_port: a.session_port,
                 },

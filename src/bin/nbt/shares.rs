@@ -7,7 +7,6 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::common::{Found, Global, print_json, render_table};
-use crate::exchange::IfaceChoice;
 use crate::lookup;
 use nbtd::smbclient::{Session, SmbError, Target, rap_text, share_type_text};
 
@@ -16,8 +15,8 @@ use nbtd::smbclient::{Session, SmbError, Target, rap_text, share_type_text};
 pub struct Request {
     /// An IPv4 address or a NetBIOS name.
     pub host: String,
-    /// Interfaces to resolve a name on.
-    pub ifaces: IfaceChoice,
+    /// Where to look a name up.
+    pub resolver: crate::lookup::Target,
     /// How long the connect and each reply may take.
     pub timeout: Duration,
     /// The session service's TCP port.
@@ -80,7 +79,7 @@ fn some(s: &str) -> Option<String> {
 
 /// Runs `nbt shares`.
 pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
-    let Some((ip, name)) = lookup::resolve_host(&req.host, &req.ifaces, global).await? else {
+    let Some((ip, name)) = lookup::resolve_host(&req.host, &req.resolver, global).await? else {
         return Ok(Found::No);
     };
     let target = Target {

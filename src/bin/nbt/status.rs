@@ -13,7 +13,7 @@ use crate::common::{
     Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, name_flag_words, print_json,
     random_u16, rcode_meaning, render_table, show_duration, suffix_meaning,
 };
-use crate::exchange::{self, Flow, IfaceChoice, Plan};
+use crate::exchange::{self, Flow, Plan};
 use crate::lookup;
 
 /// A status request as the command line asks for it.
@@ -21,8 +21,8 @@ use crate::lookup;
 pub struct Request {
     /// An IPv4 address or a NetBIOS name.
     pub host: String,
-    /// Interfaces to resolve a name on.
-    pub ifaces: IfaceChoice,
+    /// Where to look a name up.
+    pub resolver: lookup::Target,
     /// How long to wait.
     pub timeout: Duration,
     /// Repetitions after the first request.
@@ -143,7 +143,8 @@ pub async fn ask(
 
 /// Runs `nbt status`.
 pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
-    let Some((host, resolved_from)) = lookup::resolve_host(&req.host, &req.ifaces, global).await?
+    let Some((host, resolved_from)) =
+        lookup::resolve_host(&req.host, &req.resolver, global).await?
     else {
         return Ok(Found::No);
     };

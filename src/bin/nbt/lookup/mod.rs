@@ -31,6 +31,26 @@ pub enum Target {
     Wins(Ipv4Addr),
 }
 
+impl Target {
+    /// Where a command that takes a host looks its name up: the WINS server when one is
+    /// given, else by broadcast on the chosen interfaces.
+    pub fn resolver(wins: Option<Ipv4Addr>, ifaces: impl Into<IfaceChoice>) -> Self {
+        match wins {
+            Some(ip) => Target::Wins(ip),
+            None => Target::Broadcast(ifaces.into()),
+        }
+    }
+
+    /// How the name is looked up, for messages.
+    fn how(&self) -> String {
+        match self {
+            Target::Broadcast(_) => "by broadcast".to_owned(),
+            Target::Server(ip) => format!("from {ip}"),
+            Target::Wins(ip) => format!("from the WINS server {ip}"),
+        }
+    }
+}
+
 /// A lookup as the command line asks for it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -607,23 +627,15 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
     Ok(if r.found { Found::Yes } else { Found::No })
 }
 
-/// Resolves a name to one address by broadcast, for commands that take a host: the first
-/// unique address answered, else the first address.
+/// Resolves a name to one address (by broadcast or from a server, as `target` says), for
+/// commands that take a host: the first unique address answered, else the first address.
 pub async fn resolve(
     name: &str,
-    choice: &IfaceChoice,
+    target: &Target,
     global: &Global,
 ) -> anyhow::Result<Option<Ipv4Addr>> {
     let question = parse_name(name)?;
-    let c = query(
-        &question,
-        &Target::Broadcast(choice.clone()),
-        None,
-        2,
-        StopAt::FirstUnique,
-        global,
-    )
-    .await?;
+    let c = query(&question, target, None, 2, StopAt::FirstUnique, global).await?;
     let mut first = None;
     for a in &c.answers {
         if let QueryAnswer::Positive { addresses, .. } = &a.result {
@@ -636,12 +648,12 @@ pub async fn resolve(
     Ok(first)
 }
 
-/// The address of a host given as an IPv4 address or as a NetBIOS name (resolved by broadcast),
-/// with the name it was resolved from; `None` (after saying so on stderr) when no one answered
-/// for the name.
+/// The address of a host given as an IPv4 address or as a NetBIOS name (resolved as `target`
+/// says), with the name it was resolved from; `None` (after saying so on stderr) when no one
+/// answered for the name.
 pub async fn resolve_host(
     host: &str,
-    choice: &IfaceChoice,
+    target: &Target,
     global: &Global,
 ) -> anyhow::Result<Option<(Ipv4Addr, Option<ScopedName>)>> {
     if let Ok(ip) = host.parse::<Ipv4Addr>() {
@@ -654,7 +666,7 @@ pub async fn resolve_host(
         bail!("{host:?} is not an IPv4 address: write four numbers 0-255, e.g. 192.168.1.10");
     }
     let name = parse_name(host)?;
-    match resolve(host, choice, global).await? {
+    match resolve(host, target, global).await? {
         Some(ip) => {
             if global.verbose {
                 eprintln!("nbt: {name} is at {ip}");
@@ -662,7 +674,10 @@ pub async fn resolve_host(
             Ok(Some((ip, Some(name))))
         }
         None => {
-            eprintln!("nbt: no answer for {name} by broadcast; give the host's IP address instead");
+            eprintln!(
+                "nbt: no answer for {name} {}; give the host's IP address instead",
+                target.how()
+            );
             Ok(None)
         }
     }
