@@ -15,12 +15,7 @@ use common::netns::{Lan, NmbdConfig};
 use common::smbclient;
 
 fn nbt(lan: &Lan, i: usize, args: &[&str]) -> (i32, String, String) {
-    let o = lan.run(i, env!("CARGO_BIN_EXE_nbt"), args);
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
+    lan.nbt(i, args)
 }
 
 #[test]

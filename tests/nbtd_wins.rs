@@ -140,52 +140,20 @@ fn nmbd_as_wins_server_answers_for_nbtd_and_forgets_it_when_it_stops() {
         assert!(ok && text.contains("198.18.1.2 FARNAS<"), "{name}: {text}");
     }
     // `nbt lookup --wins` asks the same way: RD set, as nmblookup -R.
-    let out = lan.run(
-        CLIENT,
-        env!("CARGO_BIN_EXE_nbt"),
-        &["lookup", "--wins", "198.18.0.1", "FARNAS#20"],
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "198.18.1.2 FARNAS<20>\n",
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = lan.run(
-        CLIENT,
-        env!("CARGO_BIN_EXE_nbt"),
-        &["lookup", "--server", "198.18.0.1", "FARNAS#20"],
-    );
+    let (_, out, err) = lan.nbt(CLIENT, &["lookup", "--wins", "198.18.0.1", "FARNAS#20"]);
+    assert_eq!(out, "198.18.1.2 FARNAS<20>\n", "{err}");
     // Without RD nmbd answers from its own subnet's names only.
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("NAM_ERR"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = lan.nbt(CLIENT, &["lookup", "--server", "198.18.0.1", "FARNAS#20"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("NAM_ERR"), "{err}");
     // And commands that take a host find it the same way: its shares over TCP 139, from the
     // other subnet, by name.
-    let out = lan.run(
-        CLIENT,
-        env!("CARGO_BIN_EXE_nbt"),
-        &["shares", "FARNAS", "--wins", "198.18.0.1"],
-    );
-    let shares = String::from_utf8_lossy(&out.stdout);
+    let (code, shares, err) = lan.nbt(CLIENT, &["shares", "FARNAS", "--wins", "198.18.0.1"]);
+    assert!(code == 0 && shares.contains("IPC$"), "{shares}{err}");
+    let (_, _, err) = lan.nbt(CLIENT, &["shares", "NOSUCHHOST", "--wins", "198.18.0.1"]);
     assert!(
-        out.status.success() && shares.contains("IPC$"),
-        "{shares}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = lan.run(
-        CLIENT,
-        env!("CARGO_BIN_EXE_nbt"),
-        &["shares", "NOSUCHHOST", "--wins", "198.18.0.1"],
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("no answer for NOSUCHHOST<00> from the WINS server 198.18.0.1"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        err.contains("no answer for NOSUCHHOST<00> from the WINS server 198.18.0.1"),
+        "{err}"
     );
     let text = daemon_text(&lan);
     assert!(
@@ -240,15 +208,7 @@ fn nmbd_as_wins_server_answers_for_nbtd_and_forgets_it_when_it_stops() {
 /// `nbt daemon` in text, from host 2 (the control socket is a file under the LAN directory).
 fn daemon_text(lan: &Lan) -> String {
     let sock = lan.dir().join("nbtd2.sock");
-    let out = lan.run(
-        2,
-        env!("CARGO_BIN_EXE_nbt"),
-        &["daemon", "--control-socket", sock.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (code, out, err) = lan.nbt(2, &["daemon", "--control-socket", sock.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    out
 }

@@ -480,6 +480,17 @@ impl Lan {
             .unwrap_or_else(|e| panic!("cannot run a command in host {i}: {e}"))
     }
 
+    /// Runs this build's `nbt` with `args` in host `i`: its exit code (-1 when killed by a
+    /// signal), stdout and stderr.
+    pub fn nbt(&self, i: usize, args: &[&str]) -> (i32, String, String) {
+        let o = self.run(i, env!("CARGO_BIN_EXE_nbt"), args);
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
     /// Starts `program args` in host `i` as a long-running child, with stdout and stderr in
     /// `log` under the LAN directory; it is killed when the LAN is dropped. Returns its PID.
     pub fn spawn(
