@@ -319,6 +319,13 @@ pub fn render(s: &DaemonStatus) -> String {
     );
     Family::new(
         o,
+        "nbtd_group_releases_total",
+        "counter",
+        "Releases of our group names by other members, as each sends when it stops (normal).",
+    )
+    .sample(&[], c.group_releases);
+    Family::new(
+        o,
         "nbtd_send_errors_total",
         "counter",
         "Datagrams that could not be sent.",

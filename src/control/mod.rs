@@ -360,8 +360,11 @@ pub struct NameServiceCounters {
     pub defended: u64,
     /// Our registrations refused by another host.
     pub conflicts: u64,
-    /// Releases and conflict demands for our names, ignored.
+    /// Releases and conflict demands for our unique names, ignored.
     pub hostile_ignored: u64,
+    /// Releases of our group names by other members: normal, when a member stops.
+    #[serde(default)]
+    pub group_releases: u64,
     /// Datagrams queued for sending.
     pub sent: u64,
     /// Datagrams or events the engine dropped because its queue was full.
@@ -381,6 +384,7 @@ impl From<NameCounters> for NameServiceCounters {
             defended: c.defended,
             conflicts: c.conflicts,
             hostile_ignored: c.hostile_ignored,
+            group_releases: c.group_releases,
             sent: c.sent,
             queue_overflow: c.queue_overflow,
         }

@@ -167,13 +167,14 @@ pub fn render_status(s: &DaemonStatus) -> String {
     let _ = writeln!(
         out,
         "answered: {} positive, {} negative, {} node status; defended {}, conflicts {}, \
-         releases and demands ignored {}",
+         releases and demands ignored {}; group members left {}",
         c.positive_answers,
         c.negative_answers,
         c.node_status_answers,
         c.defended,
         c.conflicts,
-        c.hostile_ignored
+        c.hostile_ignored,
+        c.group_releases
     );
     let _ = writeln!(
         out,
@@ -195,7 +196,7 @@ pub fn render_status(s: &DaemonStatus) -> String {
     let _ = writeln!(
         out,
         "dropped input: {} malformed, {} off-subnet, {} hostile (releases and conflict \
-         demands for our names), {} on a full queue",
+         demands for our unique names), {} on a full queue",
         c.malformed + g.malformed,
         c.off_subnet + g.off_subnet,
         c.hostile_ignored,

@@ -157,6 +157,18 @@ impl Daemon {
                     folded(repeats)
                 );
             }
+            NameEvent::GroupReleaseSeen {
+                iface,
+                name,
+                from,
+                repeats,
+            } => {
+                tracing::debug!(
+                    %name, %from, repeats, interface = %self.label(iface),
+                    "{from} left the group {name} (a member that stops releases it){}",
+                    folded(repeats)
+                );
+            }
             NameEvent::ConflictDemandIgnored {
                 iface,
                 name,

@@ -8,7 +8,7 @@
 //! A driver answers a request from the table by copying the answer and patching the transaction
 //! ID, with no parsing and no allocation, and hands everything the table declines to the engine
 //! as usual. The table declines whatever it cannot answer exactly as the engine would: packets
-//! from our own addresses or (unless configured otherwise) from outside the subnet, any other
+//! that nbtd sent itself or (unless configured otherwise) from outside the subnet, any other
 //! shape (other flags, counts, trailing bytes, compressed or differently cased names), and names
 //! not active. The engine is told what was answered
 //! ([`NameEngine::count_fast_answers`](super::names::NameEngine::count_fast_answers)) so that its
@@ -33,8 +33,6 @@ pub enum FastAnswer {
 pub(crate) struct Precomputed {
     /// The question section as the request must carry it: encoded name, QTYPE, QCLASS.
     pub question: Vec<u8>,
-    /// Answered only when the request's B flag is clear (node status for `*`).
-    pub unicast_only: bool,
     /// The whole answer datagram, transaction ID 0.
     pub answer: Vec<u8>,
     /// What it answers.
@@ -52,7 +50,9 @@ const BROADCAST_BIT: u8 = 0x10;
 /// The fast answers of one interface address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerTable {
-    /// Every address of this host: packets from them are ours, and ignored.
+    /// The name service port: a packet from it and one of `own` is our own, and ignored.
+    pub(crate) port: u16,
+    /// Every address of this host.
     pub(crate) own: Vec<Ipv4Addr>,
     /// The interface, when sources outside its subnet are ignored.
     pub(crate) subnet: Option<IfaceAddr>,
@@ -64,6 +64,7 @@ impl AnswerTable {
     /// A table that answers nothing.
     pub fn empty() -> Self {
         AnswerTable {
+            port: 0,
             own: Vec::new(),
             subnet: None,
             entries: Vec::new(),
@@ -96,7 +97,7 @@ impl AnswerTable {
         if self.entries.is_empty() || request.len() < 12 {
             return None;
         }
-        if self.own.contains(src.ip()) {
+        if src.port() == self.port && self.own.contains(src.ip()) {
             return None;
         }
         if self.subnet.as_ref().is_some_and(|i| !i.contains(*src.ip())) {
@@ -108,12 +109,10 @@ impl AnswerTable {
         {
             return None;
         }
-        let broadcast = request[3] & BROADCAST_BIT != 0;
+        // The B flag says nothing here: a driver serves the table on its unicast socket only,
+        // and the engine decides by the socket too.
         let question = &request[12..];
-        let e = self
-            .entries
-            .iter()
-            .find(|e| e.question == question && !(e.unicast_only && broadcast))?;
+        let e = self.entries.iter().find(|e| e.question == question)?;
         let out = out.get_mut(..e.answer.len())?;
         out.copy_from_slice(&e.answer);
         out[..2].copy_from_slice(&request[..2]);

@@ -36,7 +36,9 @@ impl BrowserEngine {
             return Ignored("unknown interface");
         };
         let src = *m.src.ip();
-        if self.subnets.values().any(|s| s.addr.addr == src) {
+        // Only what nbtd itself sent (from its own port) is ours: `nbt view` on this host asks
+        // for the backup list from another port and gets its answer.
+        if m.src.port() == self.config.port && self.subnets.values().any(|s| s.addr.addr == src) {
             return Ignored("our own datagram");
         }
         if !self.config.answer_remote_subnets && !s.addr.contains(src) {

@@ -17,7 +17,12 @@ impl NameEngine {
         };
         let answer = match iface.active(&qname.name) {
             Some(e) => {
-                let answer = self.query_answer(iface, e, p.trn_id, qname);
+                let answer = self.query_answer(iface, e.group, p.trn_id, qname);
+                self.counters.positive_answers += 1;
+                answer
+            }
+            None if answers_star(&qname.name) => {
+                let answer = self.query_answer(iface, false, p.trn_id, qname);
                 self.counters.positive_answers += 1;
                 answer
             }
@@ -56,11 +61,12 @@ impl NameEngine {
         Disposition::Handled
     }
 
-    /// The positive answer to a query for our active name `e` (RFC 1002 §4.2.13).
+    /// The positive answer to a query for one of our active names, a group name or not
+    /// (RFC 1002 §4.2.13).
     pub(super) fn query_answer(
         &self,
         iface: &Iface,
-        e: &Entry,
+        group: bool,
         trn_id: u16,
         qname: ScopedName,
     ) -> NameServicePacket {
@@ -68,7 +74,7 @@ impl NameEngine {
             trn_id,
             qname,
             self.config.answer_ttl,
-            vec![NbAddress::b_node(iface.addr.addr, e.group)],
+            vec![NbAddress::b_node(iface.addr.addr, group)],
         )
     }
 
@@ -139,17 +145,15 @@ impl NameEngine {
             scope: self.config.scope.clone(),
         };
         let question = |p: NameServicePacket| p.to_vec().ok().map(|b| b[HEADER_LEN..].to_vec());
-        let mut push =
-            |request: NameServicePacket, answer: NameServicePacket, kind, unicast_only| {
-                if let (Some(question), Ok(answer)) = (question(request), answer.to_vec()) {
-                    entries.push(Precomputed {
-                        question,
-                        unicast_only,
-                        answer,
-                        kind,
-                    });
-                }
-            };
+        let mut push = |request: NameServicePacket, answer: NameServicePacket, kind| {
+            if let (Some(question), Ok(answer)) = (question(request), answer.to_vec()) {
+                entries.push(Precomputed {
+                    question,
+                    answer,
+                    kind,
+                });
+            }
+        };
         for (i, e) in iface.entries.iter().enumerate() {
             // The engine answers with the first active entry of a name.
             let first = iface
@@ -161,15 +165,21 @@ impl NameEngine {
             let q = scoped(e.name);
             push(
                 NameServicePacket::name_query(0, q.clone(), false),
-                self.query_answer(iface, e, 0, q.clone()),
+                self.query_answer(iface, e.group, 0, q.clone()),
                 FastAnswer::Query,
-                false,
             );
             push(
                 NameServicePacket::node_status_request(0, q.clone()),
                 self.status_answer(iface, 0, q),
                 FastAnswer::NodeStatus,
-                false,
+            );
+        }
+        for suffix in STAR_SUFFIXES {
+            let star = scoped(NetbiosName::WILDCARD.with_suffix(suffix));
+            push(
+                NameServicePacket::name_query(0, star.clone(), false),
+                self.query_answer(iface, false, 0, star),
+                FastAnswer::Query,
             );
         }
         let any = scoped(NetbiosName::WILDCARD);
@@ -177,9 +187,9 @@ impl NameEngine {
             NameServicePacket::node_status_request(0, any.clone()),
             self.status_answer(iface, 0, any),
             FastAnswer::NodeStatus,
-            true,
         );
         Some(AnswerTable {
+            port: self.config.port,
             own: self.ifaces.values().map(|i| i.addr.addr).collect(),
             subnet: (!self.config.answer_remote_subnets).then(|| iface.addr.clone()),
             entries,
@@ -195,4 +205,14 @@ impl NameEngine {
         c.node_status_answers += statuses;
         c.sent += queries + statuses;
     }
+}
+
+/// The suffixes of the name `*` that every host answers a query for, as nmbd does: it holds
+/// `*<00>` and `*<20>` as permanent names (`add_samba_names_to_subnet`), so that
+/// `nmblookup '*'` lists every host on the wire. They are not in the node status.
+const STAR_SUFFIXES: [u8; 2] = [0x00, 0x20];
+
+/// Whether a query for `name` is answered with our address although we hold no such name.
+fn answers_star(name: &NetbiosName) -> bool {
+    name.is_wildcard() && STAR_SUFFIXES.contains(&name.suffix())
 }

@@ -37,6 +37,11 @@ impl NameEngine {
         if challenger == iface.addr.addr {
             return Disposition::Ignored("registration with our own address");
         }
+        // ACT_ERR (RFC 1002 §4.2.6: the name is active, owned by another node) answers a
+        // registration and a refresh alike. A refresh is a WINS client's message, and Windows
+        // and Samba's AD DC NBT server defend their names against it with ACT_ERR, which tells
+        // the client another host holds the name. nmbd sends FMT_ERR, which tells it that its
+        // packet was malformed, which it was not: the client learns nothing it can act on.
         let owner = NbAddress::b_node(iface.addr.addr, false);
         let answer = NameServicePacket::negative_registration_response(
             p.trn_id,
@@ -110,8 +115,32 @@ impl NameEngine {
         name: NetbiosName,
         kind: Report,
     ) -> Disposition {
-        if !self.holds(id, &name) {
+        let Some(group) = self
+            .ifaces
+            .get(&id)
+            .and_then(|i| i.active(&name))
+            .map(|e| e.group)
+        else {
             return Disposition::Ignored("release or conflict demand for a name not ours");
+        };
+        if group {
+            // Every member of a group name (the workgroup's <00> and <1E>) releases it when it
+            // stops cleanly: that is normal, not an attack, and the group stays ours as well.
+            // A conflict demand cannot apply to a group name at all.
+            if kind != Report::Release {
+                return Disposition::Ignored("conflict demand for one of our group names");
+            }
+            self.counters.group_releases += 1;
+            if let Some((name, repeats)) = self.fold_report(now, id, &name, Report::GroupRelease) {
+                let from = *src.ip();
+                self.event(NameEvent::GroupReleaseSeen {
+                    iface: id,
+                    name,
+                    from,
+                    repeats,
+                });
+            }
+            return Disposition::Handled;
         }
         self.counters.hostile_ignored += 1;
         if let Some((name, repeats)) = self.fold_report(now, id, &name, kind) {

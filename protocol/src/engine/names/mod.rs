@@ -184,6 +184,18 @@ pub enum NameEvent {
         /// Further releases folded into this report.
         repeats: u32,
     },
+    /// Another member of one of our group names released it, as a member does when it stops:
+    /// normal, and nothing changes for us.
+    GroupReleaseSeen {
+        /// Interface address.
+        iface: IfaceId,
+        /// The group name.
+        name: NetbiosName,
+        /// The member that released it.
+        from: Ipv4Addr,
+        /// Further releases folded into this report.
+        repeats: u32,
+    },
     /// Another node sent a name conflict demand for one of our names; nbtd keeps the name.
     ConflictDemandIgnored {
         /// Interface address.
@@ -251,8 +263,10 @@ pub struct NameCounters {
     pub defended: u64,
     /// Our registrations refused by another node.
     pub conflicts: u64,
-    /// Releases and conflict demands for our names, ignored.
+    /// Releases and conflict demands for our unique names, ignored.
     pub hostile_ignored: u64,
+    /// Releases of group names we are a member of, by other members (normal when one stops).
+    pub group_releases: u64,
     /// Datagrams queued for sending.
     pub sent: u64,
     /// Datagrams or events dropped because the driver did not drain the queue.
@@ -284,6 +298,7 @@ enum Report {
     Defended,
     Release,
     ConflictDemand,
+    GroupRelease,
 }
 
 #[derive(Debug, Clone)]
@@ -297,7 +312,7 @@ struct Entry {
     /// When the next registration step is due.
     due: Option<Instant>,
     /// Last report of each kind and how many were folded since.
-    reports: [(Option<Instant>, u32); 3],
+    reports: [(Option<Instant>, u32); 4],
 }
 
 #[derive(Debug, Clone)]
@@ -580,7 +595,10 @@ impl NameEngine {
         let Some(iface) = self.ifaces.get(&id) else {
             return Ignored("unknown interface");
         };
-        if self.ifaces.values().any(|i| i.addr.addr == *src.ip()) {
+        // Only what nbtd itself sent (one of its addresses, from its own port) is dropped: a
+        // client on this host (nmblookup, nbt) sends from another port and gets its answer.
+        if src.port() == self.config.port && self.ifaces.values().any(|i| i.addr.addr == *src.ip())
+        {
             return Ignored("our own packet");
         }
         // The WINS server may well be on another subnet; only its responses are let through.
@@ -621,13 +639,17 @@ impl NameEngine {
             self.counters.off_subnet += 1;
             return Ignored("source outside the interface's subnet");
         }
-        let broadcast = to_broadcast || p.flags.contains(crate::wire::ns::NmFlags::BROADCAST);
+        // Broadcast is where the datagram arrived (the broadcast or limited-broadcast socket),
+        // not its B flag: nbtscan sends its node status requests by unicast with B set.
+        let broadcast = to_broadcast;
         match p.kind() {
             PacketKind::NameQueryRequest => self.on_query(id, src, broadcast, &p, qname),
             PacketKind::NodeStatusRequest => self.on_node_status(id, src, broadcast, &p, qname),
-            PacketKind::NameRegistrationRequest | PacketKind::NameOverwriteDemand => {
-                self.on_registration(now, id, src, &p, qname)
-            }
+            // A refresh of one of our unique names by another host claims the name just as a
+            // registration does, and is defended the same way (see `on_registration`).
+            PacketKind::NameRegistrationRequest
+            | PacketKind::NameOverwriteDemand
+            | PacketKind::NameRefreshRequest => self.on_registration(now, id, src, &p, qname),
             PacketKind::NameReleaseRequest => {
                 self.on_hostile(now, id, src, qname.name, Report::Release)
             }
@@ -637,9 +659,7 @@ impl NameEngine {
             PacketKind::PositiveNameQueryResponse | PacketKind::NegativeNameQueryResponse => {
                 self.on_query_response(src, &p)
             }
-            PacketKind::NameRefreshRequest | PacketKind::MultiHomedRegistrationRequest => {
-                Ignored("WINS request; nbtd is a B-node")
-            }
+            PacketKind::MultiHomedRegistrationRequest => Ignored("WINS request; nbtd is a B-node"),
             _ => Ignored("nothing to do for this packet"),
         }
     }
@@ -659,7 +679,7 @@ impl NameEngine {
             trn_id,
             sent: 1,
             due: Some(now + BCAST_REQ_RETRY_TIMEOUT),
-            reports: [(None, 0); 3],
+            reports: [(None, 0); 4],
         };
         let p = registration(&iface.addr, &e, &self.config.scope);
         let dst = SocketAddrV4::new(iface.addr.broadcast, self.config.port);
