@@ -17,10 +17,16 @@
 //!   with [`NameConfig::node_status_mac`] off); the rest of the statistics block is zero. The name table is cut to fit a 576-byte datagram.
 //! - **Release**: [`NameEngine::shutdown`] broadcasts a NAME RELEASE REQUEST for every name held.
 //!   Releases and conflict demands from other nodes for our names are ignored and reported.
-//! - **Hygiene**: our own broadcasts (which the host loops back), packets with another scope, and,
-//!   unless configured otherwise, packets from outside the interface's subnet are ignored, so
-//!   nbtd cannot be used to reflect traffic off-link. Repeated reports about the same name are
-//!   folded into one event a minute.
+//! - **Hygiene**: our own packets (from one of our addresses and our own port, as the host loops
+//!   our broadcasts back; a client on this host sends from another port and is answered),
+//!   packets with another scope, and, unless configured otherwise, packets from outside the
+//!   interface's subnet are ignored, so nbtd cannot be used to reflect traffic off-link.
+//!   Whether a request was broadcast is decided by the socket it arrived on, never by its B
+//!   flag (nbtscan and pysmb set it on unicast requests). Repeated reports about the same name
+//!   are folded into one event a minute.
+//! - **Like nmbd**: a query for `*<00>` or `*<20>` is answered with our address, so that
+//!   `nmblookup '*'` lists this host; a release of one of our group names by another member is
+//!   normal (every member sends it when it stops) and is counted apart from attacks.
 
 mod answer;
 mod client;
