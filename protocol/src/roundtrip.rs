@@ -526,7 +526,10 @@ pub fn fast_answers(now: std::time::Instant, data: &[u8]) {
         2 => Ipv4Addr::new(172, 16, 0, 5),
         _ => Ipv4Addr::new(10, 0, 0, 255),
     };
-    let src = SocketAddrV4::new(src, 137);
+    // From the name service port, or from an ephemeral one, as a client on this host (our own
+    // address) or on the LAN sends.
+    let port = if pick & 0x20 != 0 { 50_000 } else { 137 };
+    let src = SocketAddrV4::new(src, port);
 
     let table = e.answer_table(IfaceId(1)).expect("the interface is known");
     let mut out = [0u8; 1024];

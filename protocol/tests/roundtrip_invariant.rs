@@ -206,18 +206,21 @@ fn fast_answer_seeds() -> Vec<Vec<u8>> {
     use nbt_protocol::name::{NetbiosName, Scope, ScopedName};
     use nbt_protocol::wire::Emit;
     use nbt_protocol::wire::ns::NameServicePacket;
+    use nbt_protocol::wire::ns::NmFlags;
     let mut v = Vec::new();
-    for pick in 0u8..32 {
+    // Settings bits 0-2, the sender in bits 3-4, its port (137 or ephemeral) in bit 5.
+    for pick in 0u8..64 {
         for (name, suffix) in [
             ("ALPHA", 0),
             ("ALPHA", 0x20),
             ("MEDIA", 0),
             ("LABWG", 0x1e),
             ("*", 0),
+            ("*", 0x20),
         ] {
             for scoped in [false, true] {
                 let name = if name == "*" {
-                    NetbiosName::WILDCARD
+                    NetbiosName::WILDCARD.with_suffix(suffix)
                 } else {
                     NetbiosName::new(name, suffix).unwrap()
                 };
@@ -227,9 +230,14 @@ fn fast_answer_seeds() -> Vec<Vec<u8>> {
                     Scope::none()
                 };
                 let q = ScopedName { name, scope };
+                // nbtscan's node status and pysmb's queries carry the B flag by unicast.
+                let mut flagged = NameServicePacket::node_status_request(0x4321, q.clone());
+                flagged.flags |= NmFlags::BROADCAST;
                 for p in [
                     NameServicePacket::name_query(0x1234, q.clone(), false),
+                    NameServicePacket::name_query(0x1234, q.clone(), true),
                     NameServicePacket::node_status_request(0x4321, q),
+                    flagged,
                 ] {
                     let mut b = vec![pick];
                     b.extend(p.to_vec().unwrap());
