@@ -315,7 +315,23 @@ pub fn render(s: &DaemonStatus) -> String {
     )
     .sample(
         &[("service", "datagram"), ("reason", "browse_list_full")],
-        b.refused,
+        b.refused - b.source_capped,
+    )
+    .sample(
+        &[("service", "datagram"), ("reason", "source_cap")],
+        b.source_capped,
+    )
+    .sample(
+        &[("service", "datagram"), ("reason", "forged_own_name")],
+        b.forged_own_name,
+    )
+    .sample(
+        &[("service", "name"), ("reason", "impossible_source")],
+        c.impossible_source,
+    )
+    .sample(
+        &[("service", "datagram"), ("reason", "impossible_source")],
+        b.impossible_source,
     );
     Family::new(
         o,

@@ -20,6 +20,7 @@ fn bytes_per_server(scattered: bool) -> f64 {
         max_servers_per_workgroup: 20_000,
         max_workgroups: 16,
         max_servers_total: 20_000,
+        ..BrowseLimits::default()
     };
     let wg = ServerName::new("BENCHWG").unwrap();
     // The announcements are built first: only the list's own allocations count.
@@ -35,11 +36,15 @@ fn bytes_per_server(scattered: bool) -> f64 {
         })
         .collect();
     let now = Instant::now() + Duration::from_secs(1);
-    let addr = Some(std::net::Ipv4Addr::new(198, 18, 2, 10));
+    // One host per entry, each from its own address, as on a LAN: the list also counts what
+    // each source holds (the per-source caps).
+    let addrs: Vec<_> = (0..SERVERS as u32)
+        .map(|i| Some(std::net::Ipv4Addr::from(0xc612_0000 + i)))
+        .collect();
     let before = counting::live();
     let mut list = BrowseList::new(limits);
-    for a in &announcements {
-        list.server_announced(now, &wg, a, addr);
+    for (a, addr) in announcements.iter().zip(&addrs) {
+        list.server_announced(now, &wg, a, *addr);
     }
     let after = counting::live();
     assert_eq!(list.server_count(), SERVERS);

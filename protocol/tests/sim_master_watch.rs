@@ -216,6 +216,9 @@ fn a_browser_that_lost_leaves_a_late_inferior_ballot_to_the_master() {
             has_event(l, b, |e| matches!(e, BrowserEvent::ElectionLost { .. }))
         })
         .unwrap_or_else(|| panic!("seed {seed}: host {b} did not stand and lose"));
+        // b hears the master's next ballot too, so it knows the master really runs (a lone
+        // ballot could be forged, and would only earn a probe 3 s later).
+        lan.run_for(Duration::from_millis(1100));
         // Host b now misses everything the master sends: its ballots, its announcements and its
         // defence of LABWG<1D>. Two seconds later a late inferior ballot reaches b alone.
         let (m_addr, b_addr) = (lan.hosts[master].addr, lan.hosts[b].addr);

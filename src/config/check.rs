@@ -141,6 +141,8 @@ pub(super) fn check_browser(b: &BrowserSection) -> Result<(), ConfigError> {
         ("max_servers_per_workgroup", b.max_servers_per_workgroup),
         ("max_workgroups", b.max_workgroups),
         ("max_servers_total", b.max_servers_total),
+        ("max_servers_per_source", b.max_servers_per_source),
+        ("max_workgroups_per_source", b.max_workgroups_per_source),
     ] {
         if !(1..=MAX_BROWSE_CAP).contains(&v) {
             return Err(bad(

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::iface::Filter;
 use crate::protocol::NetbiosName;
+use crate::protocol::engine::browser::list::BrowseLimits;
 pub use check::remote_announce_targets;
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
@@ -157,6 +158,12 @@ pub struct BrowserSection {
     pub max_workgroups: usize,
     /// Servers listed in all workgroups together. Default 16384.
     pub max_servers_total: usize,
+    /// Servers that the announcements heard from one address may hold (a host announces its
+    /// name and its aliases); more from it are refused, so one host cannot fill the list.
+    /// Lists copied from a master are not held to it. Default 8.
+    pub max_servers_per_source: usize,
+    /// Workgroups that the DomainAnnouncements heard from one address may hold. Default 4.
+    pub max_workgroups_per_source: usize,
     /// Milliseconds between checks that the local master still answers; a master that stops
     /// answering is replaced within about four of them. Default 3000.
     pub master_probe_interval_ms: u64,
@@ -179,6 +186,8 @@ impl Default for BrowserSection {
             max_servers_per_workgroup: 2048,
             max_workgroups: 256,
             max_servers_total: 16384,
+            max_servers_per_source: BrowseLimits::default().max_servers_per_source,
+            max_workgroups_per_source: BrowseLimits::default().max_workgroups_per_source,
             master_probe_interval_ms: DEFAULT_MASTER_PROBE_MS,
             honour_reset_state: false,
             remote_announce: Vec::new(),

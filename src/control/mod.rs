@@ -350,6 +350,10 @@ pub struct NameServiceCounters {
     pub ignored: u64,
     /// Datagrams from outside the receiving interface's subnet.
     pub off_subnet: u64,
+    /// Datagrams from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
+    /// loopback on a LAN), dropped.
+    #[serde(default)]
+    pub impossible_source: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -378,6 +382,7 @@ impl From<NameCounters> for NameServiceCounters {
             malformed: c.malformed,
             ignored: c.ignored,
             off_subnet: c.off_subnet,
+            impossible_source: c.impossible_source,
             positive_answers: c.positive_answers,
             negative_answers: c.negative_answers,
             node_status_answers: c.node_status_answers,
@@ -411,8 +416,18 @@ pub struct BrowserCounters {
     pub malformed: u64,
     /// Frames ignored (our own, off-subnet, other workgroups' elections, …).
     pub ignored: u64,
-    /// New browse-list entries refused by a cap.
+    /// New browse-list entries refused by a cap (the caps per source included).
     pub refused: u64,
+    /// Announcements refused because their source holds as many entries as one address may.
+    #[serde(default)]
+    pub source_capped: u64,
+    /// Frames from another host under our own name, ignored.
+    #[serde(default)]
+    pub forged_own_name: u64,
+    /// Frames from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
+    /// loopback on a LAN), dropped.
+    #[serde(default)]
+    pub impossible_source: u64,
     /// Elections this host started.
     pub elections_started: u64,
     /// Elections this host won.
@@ -428,6 +443,9 @@ impl From<EngineBrowserCounters> for BrowserCounters {
             malformed: c.malformed,
             ignored: c.ignored,
             refused: c.refused,
+            source_capped: c.source_capped,
+            forged_own_name: c.forged_own_name,
+            impossible_source: c.impossible_source,
             elections_started: c.elections_started,
             elections_won: c.elections_won,
             elections_lost: c.elections_lost,

@@ -76,7 +76,10 @@ impl History {
                 None,
                 Some(*addr),
             ),
-            BrowserEvent::CopyListFromMaster { .. } | BrowserEvent::ResetStateIgnored { .. } => {
+            BrowserEvent::CopyListFromMaster { .. }
+            | BrowserEvent::ResetStateIgnored { .. }
+            | BrowserEvent::SourceCapped { .. }
+            | BrowserEvent::ForgedOwnName { .. } => {
                 return;
             }
         };

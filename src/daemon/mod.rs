@@ -391,6 +391,8 @@ fn browser_config(s: &Settings) -> BrowserConfig {
         max_servers_per_workgroup: b.max_servers_per_workgroup,
         max_workgroups: b.max_workgroups,
         max_servers_total: b.max_servers_total,
+        max_servers_per_source: b.max_servers_per_source,
+        max_workgroups_per_source: b.max_workgroups_per_source,
     };
     c.port = s.ports.datagram;
     c.master_probe_interval = Duration::from_millis(b.master_probe_interval_ms);

@@ -101,6 +101,30 @@ impl Daemon {
             BrowserEvent::CopyListFromMaster { iface, master } => {
                 debug!(interface = %self.label(iface), %master, "time to copy the browse list from the master");
             }
+            BrowserEvent::SourceCapped {
+                iface,
+                source,
+                refused,
+            } => {
+                warn!(
+                    %source, refused, interface = %self.label(iface),
+                    "{source} announced more servers or workgroups than one address may hold \
+                     (browser.max_servers_per_source, max_workgroups_per_source); refused \
+                     {refused} since the last report"
+                );
+            }
+            BrowserEvent::ForgedOwnName {
+                iface,
+                from,
+                frame,
+                repeats,
+            } => {
+                warn!(
+                    %from, frame, repeats, interface = %self.label(iface),
+                    "{from} sent a browser {frame} under our own name; ignored it{}",
+                    folded(u32::try_from(repeats).unwrap_or(u32::MAX))
+                );
+            }
             BrowserEvent::ResetStateIgnored { iface, from } => {
                 self.summary.resets_ignored += 1;
                 if self.summary.resets_ignored == 1 {

@@ -31,6 +31,7 @@ fn lab(n: usize) -> (LocalServer, BrowseList) {
         max_servers_per_workgroup: 10_000,
         max_workgroups: 16,
         max_servers_total: 10_000,
+        ..BrowseLimits::default()
     });
     let now = EngineInstant::now();
     for i in 0..n {

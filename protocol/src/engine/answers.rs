@@ -54,6 +54,8 @@ pub struct AnswerTable {
     pub(crate) port: u16,
     /// Every address of this host.
     pub(crate) own: Vec<Ipv4Addr>,
+    /// The interface address the table answers on (for the sources no host sends from).
+    pub(crate) iface: Option<IfaceAddr>,
     /// The interface, when sources outside its subnet are ignored.
     pub(crate) subnet: Option<IfaceAddr>,
     /// The answerable requests, in the engine's order of lookup.
@@ -66,6 +68,7 @@ impl AnswerTable {
         AnswerTable {
             port: 0,
             own: Vec::new(),
+            iface: None,
             subnet: None,
             entries: Vec::new(),
         }
@@ -98,6 +101,13 @@ impl AnswerTable {
             return None;
         }
         if src.port() == self.port && self.own.contains(src.ip()) {
+            return None;
+        }
+        if self
+            .iface
+            .as_ref()
+            .is_none_or(|i| i.is_impossible_source(*src.ip()))
+        {
             return None;
         }
         if self.subnet.as_ref().is_some_and(|i| !i.contains(*src.ip())) {

@@ -50,6 +50,23 @@ impl IfaceAddr {
         let m = u32::from(self.netmask);
         u32::from(ip) & m == u32::from(self.addr) & m
     }
+
+    /// Whether a datagram from `src` on this interface must be forged, because no host sends
+    /// from that address: the subnet's broadcast or network address, 0.0.0.0,
+    /// 255.255.255.255, a multicast address, or a loopback address on an interface that is not
+    /// loopback. Linux delivers such packets when rp_filter is off, and an answer to one goes
+    /// to the whole LAN or nowhere: it is dropped, never answered.
+    pub fn is_impossible_source(&self, src: Ipv4Addr) -> bool {
+        let m = u32::from(self.netmask);
+        // On a /31 or /32 the "network address" is a host's (RFC 3021).
+        let network = m < 0xffff_fffe && u32::from(src) == u32::from(self.addr) & m;
+        src.is_unspecified()
+            || src.is_broadcast()
+            || src.is_multicast()
+            || (src == self.broadcast && src != self.addr)
+            || network
+            || (src.is_loopback() && !self.addr.is_loopback())
+    }
 }
 
 /// Which service a datagram belongs to: it is sent from that service's socket.

@@ -56,6 +56,7 @@ pub fn browse_list(
         max_servers_per_workgroup: 10_000,
         max_workgroups: 16,
         max_servers_total: 10_000,
+        ..BrowseLimits::default()
     });
     let now = Instant::now();
     for s in servers {

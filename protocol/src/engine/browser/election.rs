@@ -191,10 +191,39 @@ impl BrowserEngine {
         }
         // We lose (a full tie cannot happen between two hosts: names differ).
         let was_running = s.election != Election::Idle || s.role == Role::Master || s.becoming;
+        // A second ballot from the same candidate soon after the first says it really runs;
+        // a lone one may be forged, and gets a probe for its <1D> instead of the full grace.
+        let confirmed = s.winner.is_some_and(|w| {
+            let since = now.saturating_duration_since(w.last);
+            w.addr == from && (since <= WINNER_CONFIRM || w.waited_for(now))
+        });
+        if s.role == Role::Master && !confirmed {
+            // A master gives way only to a candidate that really runs: its next ballot comes
+            // within WINNER_CONFIRM, long before it registers <1D> (4 ballots, 1 s apart, for
+            // nbtd; 5, 2 s apart, for nmbd). A lone forged ballot so costs no master at all.
+            if let Some(s) = self.subnets.get_mut(&id) {
+                s.winner = Some(Winner {
+                    addr: from,
+                    last: now,
+                    confirmed: false,
+                });
+            }
+            return Disposition::Handled;
+        }
+        let wait = if confirmed {
+            WINNER_GRACE
+        } else {
+            self.config.master_probe_interval.max(WINNER_CONFIRM)
+        };
         if let Some(s) = self.subnets.get_mut(&id) {
+            s.winner = Some(Winner {
+                addr: from,
+                last: now,
+                confirmed,
+            });
             s.election = Election::Idle;
             s.master = None;
-            s.next_check = Some(now + WINNER_GRACE);
+            s.next_check = Some(now + wait);
             s.beaten_at = Some(now);
             s.reruns = 0;
             s.lost_master = None;

@@ -9,6 +9,10 @@
 //! - Caps bound the list per workgroup, in workgroups and in total. A new entry beyond a cap is
 //!   refused; entries already listed are still refreshed, so a flood of fake names cannot push
 //!   out the hosts that were there first.
+//! - Caps also bound what one source address holds through announcements heard on the wire
+//!   (servers and workgroups), so that one host cannot squat the whole list and lock out the
+//!   hosts and workgroups that come after it. Entries copied from a master over TCP carry no
+//!   source and are not held to them.
 //! - Names compare without regard to ASCII case; the list is kept sorted that way.
 //! - Expiry runs when the earliest entry is due, and at most once a second, so an idle list
 //!   wakes nobody.
@@ -40,6 +44,11 @@ pub struct BrowseLimits {
     pub max_workgroups: usize,
     /// Servers listed in all workgroups together.
     pub max_servers_total: usize,
+    /// Servers that the announcements from one address may hold (a host announces its name
+    /// and its aliases).
+    pub max_servers_per_source: usize,
+    /// Workgroups that the DomainAnnouncements from one address may hold.
+    pub max_workgroups_per_source: usize,
 }
 
 impl Default for BrowseLimits {
@@ -48,6 +57,8 @@ impl Default for BrowseLimits {
             max_servers_per_workgroup: 2048,
             max_workgroups: 256,
             max_servers_total: 16384,
+            max_servers_per_source: 8,
+            max_workgroups_per_source: 4,
         }
     }
 }
@@ -113,6 +124,9 @@ pub enum Update {
     Unknown,
     /// A new entry beyond a cap was refused.
     Refused,
+    /// A new entry, or an entry moving to this source, was refused: its source address already
+    /// holds as many entries as one source may.
+    SourceCapped,
     /// The announcement carried an empty name.
     Invalid,
 }
@@ -252,6 +266,47 @@ pub struct BrowseList {
     /// The earliest expiry, when anything is listed.
     next_expiry: Option<Instant>,
     last_scan: Option<Instant>,
+    /// What each source address holds through its announcements.
+    held: BTreeMap<Ipv4Addr, Held>,
+}
+
+/// The entries one source address holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Held {
+    servers: u32,
+    workgroups: u32,
+}
+
+/// Which kind of entry a source holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Server,
+    Workgroup,
+}
+
+/// Counts one more entry of `kind` for `source`, or one less.
+fn hold(held: &mut BTreeMap<Ipv4Addr, Held>, source: Option<Ipv4Addr>, kind: Kind, more: bool) {
+    let Some(a) = source else {
+        return;
+    };
+    let h = held.entry(a).or_default();
+    let n = match kind {
+        Kind::Server => &mut h.servers,
+        Kind::Workgroup => &mut h.workgroups,
+    };
+    *n = if more {
+        n.saturating_add(1)
+    } else {
+        n.saturating_sub(1)
+    };
+    if *h == Held::default() {
+        held.remove(&a);
+    }
+}
+
+/// The source address a stored server entry counts for.
+fn source_of(s: &Stored) -> Option<Ipv4Addr> {
+    s.has_addr.then(|| Ipv4Addr::from(s.addr))
 }
 
 fn clamp(periodicity_ms: u32) -> Duration {
@@ -272,7 +327,25 @@ impl BrowseList {
             limits,
             next_expiry: None,
             last_scan: None,
+            held: BTreeMap::new(),
         }
+    }
+
+    /// Whether `source` already holds as many entries of `kind` as one source may.
+    fn source_full(&self, source: Option<Ipv4Addr>, kind: Kind) -> bool {
+        let Some(a) = source else {
+            return false;
+        };
+        let h = self.held.get(&a).copied().unwrap_or_default();
+        match kind {
+            Kind::Server => h.servers as usize >= self.limits.max_servers_per_source,
+            Kind::Workgroup => h.workgroups as usize >= self.limits.max_workgroups_per_source,
+        }
+    }
+
+    /// Source addresses that hold entries through announcements.
+    pub fn source_count(&self) -> usize {
+        self.held.len()
     }
 
     /// The caps.
@@ -319,7 +392,8 @@ impl BrowseList {
                 .get_mut(&wk)
                 .and_then(|g| g.servers.remove(&Caseless(a.server_name)))
             {
-                Some(_) => {
+                Some(old) => {
+                    hold(&mut self.held, source_of(&old), Kind::Server, false);
                     self.total_servers -= 1;
                     self.drop_empty_group(&wk);
                     Update::Removed
@@ -342,18 +416,36 @@ impl BrowseList {
     /// Adds or refreshes a server entry, within the caps.
     fn insert_server(&mut self, wk: Key, entry: ServerEntry) -> Update {
         let expires = entry.expires();
+        let source = entry.addr;
         let base = *self.base.get_or_insert(Base(entry.last_seen));
         let (sk, stored) = base.store(entry);
-        if let Some(g) = self.groups.get_mut(&wk) {
-            if let Some((old, _)) = g.servers.get_key_value(&sk) {
-                // Same name: the entry is refreshed, under the name as now announced.
-                if old.0 != sk.0 {
+        let listed = self
+            .groups
+            .get(&wk)
+            .and_then(|g| g.servers.get_key_value(&sk))
+            .map(|(old, s)| (old.0 != sk.0, source_of(s)));
+        if let Some((renamed, old_source)) = listed {
+            // Same name: the entry is refreshed, under the name as now announced. One that
+            // moves to another source counts there, within that source's cap.
+            let moves = old_source != source;
+            if moves && self.source_full(source, Kind::Server) {
+                return Update::SourceCapped;
+            }
+            if let Some(g) = self.groups.get_mut(&wk) {
+                if renamed {
                     g.servers.remove(&sk);
                 }
                 g.servers.insert(sk, stored);
-                self.note_expiry(expires);
-                return Update::Refreshed;
             }
+            if moves {
+                hold(&mut self.held, old_source, Kind::Server, false);
+                hold(&mut self.held, source, Kind::Server, true);
+            }
+            self.note_expiry(expires);
+            return Update::Refreshed;
+        }
+        if self.source_full(source, Kind::Server) {
+            return Update::SourceCapped;
         }
         if self.total_servers >= self.limits.max_servers_total {
             return Update::Refused;
@@ -367,6 +459,7 @@ impl BrowseList {
         }
         g.servers.insert(sk, stored);
         self.total_servers += 1;
+        hold(&mut self.held, source, Kind::Server, true);
         self.note_expiry(expires);
         Update::Added
     }
@@ -389,9 +482,10 @@ impl BrowseList {
             let Some(g) = self.groups.get_mut(&wk) else {
                 return Update::Unknown;
             };
-            if g.entry.take().is_none() {
+            let Some(old) = g.entry.take() else {
                 return Update::Unknown;
-            }
+            };
+            hold(&mut self.held, old.addr, Kind::Workgroup, false);
             self.drop_empty_group(&wk);
             return Update::Removed;
         }
@@ -402,19 +496,36 @@ impl BrowseList {
             periodicity: clamp(a.periodicity_ms),
             last_seen: now,
         };
+        self.insert_workgroup(wk, entry)
+    }
+
+    /// Adds or refreshes a workgroup entry, within the caps.
+    fn insert_workgroup(&mut self, wk: Key, entry: WorkgroupEntry) -> Update {
         let expires = entry.expires();
+        let source = entry.addr;
+        let listed = self
+            .groups
+            .get(&wk)
+            .and_then(|g| g.entry.as_ref())
+            .map(|e| e.addr);
+        if listed.is_none_or(|old| old != source) && self.source_full(source, Kind::Workgroup) {
+            return Update::SourceCapped;
+        }
         if !self.groups.contains_key(&wk) && self.groups.len() >= self.limits.max_workgroups {
             return Update::Refused;
         }
         let g = self.groups.entry(wk).or_default();
-        let update = if g.entry.is_some() {
+        g.entry = Some(entry);
+        if listed != Some(source) {
+            hold(&mut self.held, listed.flatten(), Kind::Workgroup, false);
+            hold(&mut self.held, source, Kind::Workgroup, true);
+        }
+        self.note_expiry(expires);
+        if listed.is_some() {
             Update::Refreshed
         } else {
             Update::Added
-        };
-        g.entry = Some(entry);
-        self.note_expiry(expires);
-        update
+        }
     }
 
     /// Removes a server (for example when it was seen to leave by other means).
@@ -423,13 +534,13 @@ impl BrowseList {
         let removed = self
             .groups
             .get_mut(&wk)
-            .and_then(|g| g.servers.remove(&Caseless(*name)))
-            .is_some();
-        if removed {
+            .and_then(|g| g.servers.remove(&Caseless(*name)));
+        if let Some(old) = &removed {
+            hold(&mut self.held, source_of(old), Kind::Server, false);
             self.total_servers -= 1;
             self.drop_empty_group(&wk);
         }
-        removed
+        removed.is_some()
     }
 
     fn drop_empty_group(&mut self, wk: &Key) {
@@ -513,6 +624,7 @@ impl BrowseList {
         let mut keep = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         let mut removed = 0usize;
         let base = self.base;
+        let held = &mut self.held;
         self.groups.retain(|wk, g| {
             g.servers.retain(|k, s| {
                 let Some(expires) = base.map(|b| b.expires(s)) else {
@@ -520,6 +632,7 @@ impl BrowseList {
                 };
                 if expires <= now {
                     removed += 1;
+                    hold(held, source_of(s), Kind::Server, false);
                     out.push(Expired::Server {
                         workgroup: name_of_key(wk),
                         name: k.0,
@@ -533,6 +646,7 @@ impl BrowseList {
             if let Some(e) = &g.entry {
                 if e.expires() <= now {
                     out.push(Expired::Workgroup(e.name));
+                    hold(held, e.addr, Kind::Workgroup, false);
                     g.entry = None;
                 } else {
                     keep(e.expires());
@@ -587,11 +701,7 @@ impl BrowseList {
                 } => {
                     let periodicity = periodicity.clamp(MIN_PERIODICITY, MAX_PERIODICITY);
                     let remaining = remaining.min(periodicity * MISSED_ANNOUNCEMENTS);
-                    let wk = key(&name);
-                    if remaining.is_zero()
-                        || (!self.groups.contains_key(&wk)
-                            && self.groups.len() >= self.limits.max_workgroups)
-                    {
+                    if remaining.is_zero() {
                         continue;
                     }
                     let entry = WorkgroupEntry {
@@ -601,9 +711,7 @@ impl BrowseList {
                         periodicity,
                         last_seen: backdate(now, periodicity * MISSED_ANNOUNCEMENTS - remaining),
                     };
-                    let expires = entry.expires();
-                    self.groups.entry(wk).or_default().entry = Some(entry);
-                    self.note_expiry(expires);
+                    self.insert_workgroup(key(&name), entry);
                 }
                 Record::Server {
                     workgroup,

@@ -36,6 +36,10 @@ impl BrowserEngine {
             return Ignored("unknown interface");
         };
         let src = *m.src.ip();
+        if s.addr.is_impossible_source(src) {
+            self.counters.impossible_source += 1;
+            return Ignored(crate::engine::names::IMPOSSIBLE_SOURCE);
+        }
         // Only what nbtd itself sent (from its own port) is ours: `nbt view` on this host asks
         // for the backup list from another port and gets its answer.
         if m.src.port() == self.config.port && self.subnets.values().any(|s| s.addr.addr == src) {
@@ -57,6 +61,31 @@ impl BrowserEngine {
         let dest = m.destination_name.name;
         let dest_wg = server_name(&dest);
         let ours = dest_wg.eq_ignore_case(&self.workgroup);
+        // Our own frames were dropped above: one under our name is another host's forgery, to
+        // overwrite our entry in the list or to win an election as us.
+        let forged = match &frame {
+            BrowserFrame::HostAnnouncement(a) | BrowserFrame::LocalMasterAnnouncement(a) => a
+                .server_name
+                .eq_ignore_case(&self.name)
+                .then_some("announcement"),
+            BrowserFrame::RequestElection(r) => r
+                .server_name
+                .eq_ignore_case(&self.name)
+                .then_some("election request"),
+            _ => None,
+        };
+        if let Some(kind) = forged {
+            self.counters.forged_own_name += 1;
+            if let Some(n) = self.forged_report.due(now) {
+                self.event(BrowserEvent::ForgedOwnName {
+                    iface: id,
+                    from: src,
+                    frame: kind,
+                    repeats: n - 1,
+                });
+            }
+            return Ignored("a frame from another host under our own name");
+        }
         match frame {
             BrowserFrame::HostAnnouncement(a) => {
                 self.on_announcement(now, id, &dest_wg, &a, src, false, names)
@@ -66,9 +95,8 @@ impl BrowserEngine {
             }
             BrowserFrame::DomainAnnouncement(a) => {
                 if let Some(s) = self.subnets.get_mut(&id) {
-                    if s.list.workgroup_announced(now, &a, Some(src)) == Update::Refused {
-                        self.counters.refused += 1;
-                    }
+                    let update = s.list.workgroup_announced(now, &a, Some(src));
+                    self.count_update(now, id, src, update);
                 }
                 Disposition::Handled
             }
@@ -141,16 +169,15 @@ impl BrowserEngine {
             return Disposition::Ignored("unknown interface");
         };
         let update = s.list.server_announced(now, workgroup, a, Some(src));
-        if update == Update::Refused {
-            self.counters.refused += 1;
-        }
+        let master = s.role == Role::Master;
+        self.count_update(now, id, src, update);
         if !workgroup.eq_ignore_case(&self.workgroup) {
             return Disposition::Handled;
         }
         // A master appoints backups as the workgroup grows, not only at its next announcement.
         let newcomer = update == Update::Added
             && a.server_type.contains(ServerType::POTENTIAL_BROWSER)
-            && s.role == Role::Master;
+            && master;
         if newcomer {
             self.appoint_backups(now, id);
         }
@@ -184,6 +211,25 @@ impl BrowserEngine {
         }
         let _ = names;
         Disposition::Handled
+    }
+
+    /// Counts what an announcement from `src` did to the list, and reports a capped source.
+    fn count_update(&mut self, now: Instant, id: IfaceId, src: Ipv4Addr, update: Update) {
+        match update {
+            Update::Refused => self.counters.refused += 1,
+            Update::SourceCapped => {
+                self.counters.refused += 1;
+                self.counters.source_capped += 1;
+                if let Some(refused) = self.capped_report.due(now) {
+                    self.event(BrowserEvent::SourceCapped {
+                        iface: id,
+                        source: src,
+                        refused,
+                    });
+                }
+            }
+            _ => {}
+        }
     }
 
     pub(super) fn on_backup_list_request(

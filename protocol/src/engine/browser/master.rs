@@ -35,6 +35,15 @@ impl BrowserEngine {
         let Some(s) = self.subnets.get_mut(&iface) else {
             return;
         };
+        if answers.is_empty() && s.master.is_none() {
+            if let Some(w) = s.winner.filter(|w| w.waited_for(now)) {
+                // A real candidate beat us while this look was out: its names may take a
+                // while yet (nmbd needs about 8 s after it wins). Look again once its grace
+                // is over.
+                s.next_check = Some(w.last + WINNER_GRACE);
+                return;
+            }
+        }
         let probing = s.master;
         match (answers.first(), probing) {
             (Some(&(_, nb)), _) => {
@@ -183,6 +192,9 @@ impl BrowserEngine {
         let name = name.or(known.filter(|m| m.addr == addr).and_then(|m| m.name));
         s.master = Some(Master { name, addr });
         s.lost_master = None;
+        // The winner we waited for (if any) is now a master like any other: probed, and
+        // replaced as soon as it stops answering.
+        s.winner = None;
         // A new master is probed from now on: this also ends the wait for the winner of an
         // election we lost, which would otherwise leave it unwatched for WINNER_GRACE.
         let new = known.is_none_or(|m| m.addr != addr);

@@ -90,6 +90,12 @@ pub const ELECTION_SENDS_TO_WIN: u8 = 4;
 /// ballot of ours in that window would make it start over (`process_election` in
 /// `nmbd_elections.c`), so the grace is longer than both.
 pub const WINNER_GRACE: Duration = Duration::from_secs(30);
+/// A candidate that beat us is taken for real once a second ballot of its arrives within this
+/// long (nmbd sends its ballots about 2 s apart, nbtd 1 s): only then does it get
+/// [`WINNER_GRACE`]. A lone ballot may be forged (MS-BRWS has no authentication), so without a
+/// second one the browser probes for the winner's `WORKGROUP<1D>` after this long and, if
+/// nobody holds it, stands at once: a new master serves within 15 s of a forged ballot.
+pub const WINNER_CONFIRM: Duration = Duration::from_secs(3);
 /// A browser starting with fewer servers than this listed asks everyone to announce.
 pub const ASK_BELOW_SERVERS: usize = 10;
 /// How often a browser without a master looks for one, when it will not stand itself.
@@ -263,6 +269,52 @@ pub enum BrowserEvent {
         /// The sender.
         from: Ipv4Addr,
     },
+    /// Announcements were refused because their source already holds as many entries as one
+    /// address may: reported at most once a minute while it goes on.
+    SourceCapped {
+        /// Interface address.
+        iface: IfaceId,
+        /// The source of the latest refused announcement.
+        source: Ipv4Addr,
+        /// Announcements refused this way since the last report, this one included.
+        refused: u64,
+    },
+    /// Another host sent a frame under our own name (an announcement or an election ballot),
+    /// which nbtd ignored: reported at most once a minute while it goes on.
+    ForgedOwnName {
+        /// Interface address.
+        iface: IfaceId,
+        /// The sender.
+        from: Ipv4Addr,
+        /// The frame's kind.
+        frame: &'static str,
+        /// Further forged frames folded into this report.
+        repeats: u64,
+    },
+}
+
+/// How often a repeated report (capped sources, forged frames) reaches the log.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// A report folded to one event per [`REPORT_INTERVAL`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Folded {
+    last: Option<Instant>,
+    since: u64,
+}
+
+impl Folded {
+    /// Counts one occurrence; returns how many the report covers when one is due.
+    fn due(&mut self, now: Instant) -> Option<u64> {
+        self.since = self.since.saturating_add(1);
+        match self.last {
+            Some(t) if now.saturating_duration_since(t) < REPORT_INTERVAL => None,
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.since))
+            }
+        }
+    }
 }
 
 /// Counters for the control socket.
@@ -274,8 +326,15 @@ pub struct BrowserCounters {
     pub malformed: u64,
     /// Frames ignored (ours, off-subnet, other workgroups' elections, …).
     pub ignored: u64,
-    /// New browse-list entries refused by a cap.
+    /// New browse-list entries refused by a cap (the caps per source included).
     pub refused: u64,
+    /// Announcements refused because their source holds as many entries as one may.
+    pub source_capped: u64,
+    /// Frames from another host under our own name, ignored.
+    pub forged_own_name: u64,
+    /// Frames from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
+    /// loopback on a LAN), dropped.
+    pub impossible_source: u64,
     /// Elections we started.
     pub elections_started: u64,
     /// Elections we won.
@@ -332,6 +391,26 @@ struct Subnet {
     reruns: u8,
     /// The master our probes last found gone, looked at again before we take over.
     lost_master: Option<Ipv4Addr>,
+    /// The candidate whose ballot beat us last (see [`WINNER_CONFIRM`]).
+    winner: Option<Winner>,
+}
+
+/// A candidate that beat us, and whether it is known to be real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Winner {
+    addr: Ipv4Addr,
+    /// When its latest ballot arrived.
+    last: Instant,
+    /// A second ballot of its arrived within [`WINNER_CONFIRM`] of the one before.
+    confirmed: bool,
+}
+
+impl Winner {
+    /// Whether we still leave the workgroup to this winner at `now`: a confirmed one for
+    /// [`WINNER_GRACE`] after its latest ballot.
+    fn waited_for(&self, now: Instant) -> bool {
+        self.confirmed && now.saturating_duration_since(self.last) < WINNER_GRACE
+    }
 }
 
 /// When the master check of a subnet runs: only while no query is in flight, once
@@ -359,6 +438,10 @@ pub struct BrowserEngine {
     shut_down: bool,
     /// When the remote announcements go out next (none configured, or no interface: none).
     next_remote: Option<Instant>,
+    /// Reports of capped sources, folded.
+    capped_report: Folded,
+    /// Reports of forged frames under our name, folded.
+    forged_report: Folded,
 }
 
 fn server_name(n: &NetbiosName) -> ServerName {
@@ -382,6 +465,8 @@ impl BrowserEngine {
             counters: BrowserCounters::default(),
             shut_down: false,
             next_remote: None,
+            capped_report: Folded::default(),
+            forged_report: Folded::default(),
         }
     }
 
@@ -453,6 +538,7 @@ impl BrowserEngine {
                 looking: 0,
                 reruns: 0,
                 lost_master: None,
+                winner: None,
             },
         );
     }

@@ -131,6 +131,7 @@ mod tests {
             max_servers_per_workgroup: 5,
             max_workgroups: 2,
             max_servers_total: 10,
+            ..BrowseLimits::default()
         };
         new.netbios_name = NetbiosName::new("OTHER", 0).unwrap();
         new.local_master = false;

@@ -191,6 +191,7 @@ impl NameEngine {
         Some(AnswerTable {
             port: self.config.port,
             own: self.ifaces.values().map(|i| i.addr.addr).collect(),
+            iface: Some(iface.addr.clone()),
             subnet: (!self.config.answer_remote_subnets).then(|| iface.addr.clone()),
             entries,
         })

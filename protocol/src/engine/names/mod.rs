@@ -259,6 +259,9 @@ pub struct NameCounters {
     pub ignored: u64,
     /// Datagrams from outside the receiving interface's subnet, dropped.
     pub off_subnet: u64,
+    /// Datagrams from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
+    /// loopback on a LAN): forged to reflect an answer to the whole LAN, dropped.
+    pub impossible_source: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -282,6 +285,11 @@ pub struct NameCounters {
 /// Identifies a query started with [`NameEngine::query`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QueryId(pub u64);
+
+/// Why a datagram from an address no host sends from was dropped (see
+/// [`IfaceAddr::is_impossible_source`]); the browser drops them for the same reason.
+pub const IMPOSSIBLE_SOURCE: &str =
+    "source is a broadcast, network, unspecified, multicast or loopback address";
 
 /// Most queries in flight at once; a further one is refused.
 pub const MAX_PENDING_QUERIES: usize = 64;
@@ -601,6 +609,10 @@ impl NameEngine {
         let Some(iface) = self.ifaces.get(&id) else {
             return Ignored("unknown interface");
         };
+        if iface.addr.is_impossible_source(*src.ip()) {
+            self.counters.impossible_source += 1;
+            return Ignored(IMPOSSIBLE_SOURCE);
+        }
         // Only what nbtd itself sent (one of its addresses, from its own port) is dropped: a
         // client on this host (nmblookup, nbt) sends from another port and gets its answer.
         if src.port() == self.config.port && self.ifaces.values().any(|i| i.addr.addr == *src.ip())

@@ -104,6 +104,7 @@ fn caps_refuse_newcomers_but_keep_refreshing_the_listed() {
         max_servers_per_workgroup: 3,
         max_workgroups: 2,
         max_servers_total: 5,
+        ..BrowseLimits::default()
     };
     let mut l = BrowseList::new(limits);
     for i in 0..3 {
@@ -248,7 +249,7 @@ fn op() -> impl Strategy<Value = Op> {
 proptest! {
     #[test]
     fn caps_and_counts_hold_under_any_traffic(ops in prop::collection::vec(op(), 0..300)) {
-        let limits = BrowseLimits { max_servers_per_workgroup: 7, max_workgroups: 4, max_servers_total: 20 };
+        let limits = BrowseLimits { max_servers_per_workgroup: 7, max_workgroups: 4, max_servers_total: 20, ..BrowseLimits::default() };
         let mut l = BrowseList::new(limits);
         let mut now = start();
         for o in ops {
@@ -300,6 +301,7 @@ fn servers_are_counted_per_workgroup_and_new_caps_refuse_newcomers() {
         max_servers_per_workgroup: 2,
         max_workgroups: 256,
         max_servers_total: 16384,
+        ..BrowseLimits::default()
     });
     assert_eq!(
         l.server_announced(t0, &n("LABWG"), &host("DELTA", TWELVE_MIN, WS), None),

@@ -39,6 +39,7 @@ impl Lab {
             max_servers_per_workgroup: 10_000,
             max_workgroups: 16,
             max_servers_total: 10_000,
+            ..BrowseLimits::default()
         });
         let now = crate::engine::Instant::now();
         for (name, ty, comment) in servers {
