@@ -372,6 +372,7 @@ mod tests {
             nbt_protocol::wire::ssn::SessionRequest {
                 called_name: NetbiosName::new("NBTD", 0x20).unwrap().into(),
                 calling_name: NetbiosName::new("CLIENT", 0).unwrap().into(),
+                trailing: Vec::new(),
             },
         );
         use nbt_protocol::wire::Emit;

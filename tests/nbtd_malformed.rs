@@ -105,6 +105,7 @@ fn valid(port: Port, rng: &mut Rng) -> Vec<u8> {
             let mut v = SessionPacket::SessionRequest(SessionRequest {
                 called_name: name("VICTIM", 0x20),
                 calling_name: name("FUZZHOST", 0),
+                trailing: Vec::new(),
             })
             .to_vec()
             .unwrap();

@@ -21,6 +21,7 @@ fn session_request() -> Vec<u8> {
     SessionPacket::SessionRequest(SessionRequest {
         called_name: NetbiosName::new("HOSTILE", 0x20).unwrap().into(),
         calling_name: NetbiosName::new("CLIENT", 0).unwrap().into(),
+        trailing: Vec::new(),
     })
     .to_vec()
     .unwrap()

@@ -350,6 +350,7 @@ pub fn smb_server(data: &[u8]) {
         let req = SessionPacket::SessionRequest(SessionRequest {
             called_name: called,
             calling_name: calling,
+            trailing: Vec::new(),
         });
         let mut frames = vec![req.to_vec().unwrap_or_default()];
         frames.extend(handshake_frames(max_buffer));

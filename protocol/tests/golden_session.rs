@@ -30,7 +30,8 @@ use nbt_protocol::wire::smb::{
     SmbFlags, SmbFlags2, SmbHeader, SmbMessage, TransactionFlags, TransactionRequest,
     TransactionResponse, command,
 };
-use nbt_protocol::{Emit, NetbiosName};
+use nbt_protocol::wire::ssn::{SessionPacket, SessionRequest};
+use nbt_protocol::{Emit, NetbiosName, ScopedName};
 use session_support::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -671,40 +672,86 @@ fn session_request_rules() {
         local: &l,
         list: Some(&list),
     };
-    for called in ["BRAVO", "bravo", "*SMBSERVER", "*SMBSERV", "198.18.0.2"] {
+    // smbd accepts any well-formed called name (reply_special), and so do we: our names,
+    // *SMBSERVER, an address, another host's name, `*<00>`, `NAME<00>`.
+    for called in [
+        "BRAVO",
+        "bravo",
+        "*SMBSERVER",
+        "*SMBSERV",
+        "198.18.0.2",
+        "ALPHA",
+        "198.18.0.1",
+        "*SMBSERVERX",
+    ] {
         let mut s = new_server([198, 18, 0, 2]);
         let r = s.handle_frame(&session_request(called), &src);
         assert_eq!(r.frames, [[0x82, 0, 0, 0]], "{called}");
         assert_eq!(r.close, None);
     }
-    for called in ["ALPHA", "198.18.0.1", "*SMBSERVERX"] {
+    let raw = |name: &[u8; 16]| ScopedName::from(NetbiosName::from_raw(*name));
+    let odd_names: [(&str, ScopedName); 4] = [
+        ("*<00>", ScopedName::from(NetbiosName::WILDCARD)),
+        (
+            "BRAVO<00>",
+            ScopedName::from(NetbiosName::new("BRAVO", 0).unwrap()),
+        ),
+        (
+            "NUL-padded BRAVO<20>",
+            raw(b"BRAVO\0\0\0\0\0\0\0\0\0\0\x20"),
+        ),
+        (
+            "lower-case, tab-padded",
+            raw(b"bravo\t\t\t\t\t\t\t\t\t\t\x20"),
+        ),
+    ];
+    for (what, called_name) in odd_names {
+        let f = SessionPacket::SessionRequest(SessionRequest {
+            called_name,
+            calling_name: ScopedName::from(NetbiosName::new("CLIENT", 0).unwrap()),
+            trailing: Vec::new(),
+        })
+        .to_vec()
+        .unwrap();
         let mut s = new_server([198, 18, 0, 2]);
-        let r = s.handle_frame(&session_request(called), &src);
+        let r = s.handle_frame(&f, &src);
         assert_eq!(
-            r.frames,
-            [[0x83, 0, 0, 1, 0x82]],
-            "{called}: called name not present"
-        );
-        assert!(matches!(
-            r.close,
-            Some(CloseReason::CalledNameNotPresent { .. })
-        ));
-        assert!(s.is_closed());
-        assert_eq!(
-            s.handle_frame(&session_request("BRAVO"), &src).close,
-            Some(CloseReason::Closed)
+            (r.frames, r.close),
+            (vec![vec![0x82, 0, 0, 0]], None),
+            "{what}"
         );
     }
-    // BRAVO<00> is not our server name.
-    let mut s = new_server([198, 18, 0, 2]);
+    // One client pads the session request by 4 bytes: smbd ignores them, and so do we.
     let mut f = session_request("BRAVO");
-    f[4 + 31] = b'A'; // the suffix nibble pair "CA" (0x20) becomes "AA" (0x00)
-    f[4 + 32] = b'A';
+    f[3] += 4;
+    f.extend([0, 0, 0, 0]);
+    let mut c = Client::connect_with(&src, [198, 18, 0, 2], 0xFFFF, f);
+    assert_eq!(
+        c.rap(&enum2(0xFFFF_FFFF, "LABWG"), 0xFFFF)
+            .entries_returned(),
+        Some(3),
+        "the padded session goes on to list"
+    );
+    // A Pathworks calling name (type 'R') is refused, as smbd refuses it.
+    let f = SessionPacket::SessionRequest(SessionRequest {
+        called_name: ScopedName::from(NetbiosName::new("BRAVO", 0x20).unwrap()),
+        calling_name: ScopedName::from(NetbiosName::new("VAX", b'R').unwrap()),
+        trailing: Vec::new(),
+    })
+    .to_vec()
+    .unwrap();
+    let mut s = new_server([198, 18, 0, 2]);
     let r = s.handle_frame(&f, &src);
+    assert_eq!(r.frames, [[0x83, 0, 0, 1, 0x82]]);
     assert!(matches!(
         r.close,
-        Some(CloseReason::CalledNameNotPresent { .. })
+        Some(CloseReason::PathworksSession { .. })
     ));
+    assert!(s.is_closed());
+    assert_eq!(
+        s.handle_frame(&session_request("BRAVO"), &src).close,
+        Some(CloseReason::Closed)
+    );
     // Keepalives are ignored before and after; anything else first closes without a reply.
     let mut s = new_server([198, 18, 0, 2]);
     assert_eq!(s.handle_frame(&[0x85, 0, 0, 0], &src), Reply::default());

@@ -11,8 +11,8 @@
 //! the [`Rng`] the driver seeds.
 //!
 //! The conversation it serves:
-//! 1. SESSION REQUEST to one of our names, `*SMBSERVER` or our address → POSITIVE RESPONSE;
-//!    any other called name → NEGATIVE RESPONSE "called name not present" and close.
+//! 1. SESSION REQUEST → POSITIVE RESPONSE for any well-formed called name, as smbd; an
+//!    unparsable one → NEGATIVE RESPONSE "called name not present" and close.
 //! 2. NEGOTIATE → NT LM 0.12 at its index in the client's list, no extended security.
 //! 3. SESSION_SETUP_ANDX (13 words) → an anonymous guest session; PrimaryDomain = workgroup.
 //! 4. TREE_CONNECT_ANDX to `IPC$` → the IPC tree.
@@ -28,6 +28,7 @@ use std::net::Ipv4Addr;
 
 use crate::engine::Rng;
 use crate::error::ParseError;
+use crate::name::NetbiosName;
 use crate::wire::Emit;
 use crate::wire::rap::{RapCall, RapRequest, RapResponse, status as rap_status};
 use crate::wire::smb::commands::{
@@ -100,11 +101,12 @@ pub struct Connection {
 /// Why the connection must be closed; the driver logs it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CloseReason {
-    /// The called name is none of ours; a NEGATIVE SESSION RESPONSE 0x82 was sent.
-    #[error("called name {called} is not ours (negative session response sent)")]
-    CalledNameNotPresent {
-        /// The name the client called.
-        called: String,
+    /// A Pathworks client (calling name of type `R`), which smbd refuses too; a NEGATIVE
+    /// SESSION RESPONSE 0x82 was sent.
+    #[error("calling name {calling} asks for a Pathworks session (negative session response sent)")]
+    PathworksSession {
+        /// The calling name.
+        calling: String,
     },
     /// Something other than a SESSION REQUEST or keepalive came first.
     #[error("the first frame must be a SESSION REQUEST, got type {packet_type:#04x}")]
@@ -182,6 +184,8 @@ const MAX_IDS: usize = 4096;
 const FIRST_UID: u16 = 100;
 /// First TID handed out.
 const FIRST_TID: u16 = 1;
+/// The calling name type of a DEC Pathworks client, refused as smbd refuses it.
+const PATHWORKS_SUFFIX: u8 = b'R';
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -216,6 +220,8 @@ pub struct SmbListingServer {
     trees: Vec<Tree>,
     next_uid: u16,
     next_tid: u16,
+    /// CALLING_NAME of the accepted SESSION REQUEST.
+    calling_name: Option<NetbiosName>,
 }
 
 impl SmbListingServer {
@@ -231,6 +237,7 @@ impl SmbListingServer {
             trees: Vec::new(),
             next_uid: FIRST_UID,
             next_tid: FIRST_TID,
+            calling_name: None,
         }
     }
 
@@ -309,7 +316,7 @@ impl SmbListingServer {
                 }
             }
             (SessionPacketType::SessionRequest, Phase::AwaitSessionRequest) => {
-                self.session_request(frame, src)
+                self.session_request(frame)
             }
             (SessionPacketType::SessionRequest, _) => {
                 self.close(Vec::new(), CloseReason::RepeatedSessionRequest)
@@ -332,8 +339,11 @@ impl SmbListingServer {
         }
     }
 
-    /// RFC 1002 §5.2.2: POSITIVE for a name we answer for, else NEGATIVE 0x82 and close.
-    fn session_request(&mut self, frame: &[u8], src: &dyn ListingSource) -> Reply {
+    /// RFC 1002 §5.2.2, as smbd answers it (`reply_special`): POSITIVE for any well-formed
+    /// request, whatever the called name (`*SMBSERVER`, our address, `*<00>`, a name padded
+    /// with NULs) and whatever bytes follow the calling name; NEGATIVE 0x82 and close for a
+    /// request whose names do not parse, or a Pathworks calling name (type `R`).
+    fn session_request(&mut self, frame: &[u8]) -> Reply {
         let negative = || {
             SessionPacket::NegativeSessionResponse(NegativeResponseCode::CalledNameNotPresent)
                 .to_vec()
@@ -349,22 +359,16 @@ impl SmbListingServer {
             }
             Err(e) => return self.close(vec![negative()], CloseReason::MalformedFrame(e)),
         };
-        let called = req.called_name.name;
-        let base = called.base();
-        let server_suffix = called.suffix() == 0x20;
-        let ours = src.server_names().iter().any(|n| n.eq_ignore_case(&called))
-            || (server_suffix
-                && (base.eq_ignore_ascii_case(b"*SMBSERVER")
-                    || base.eq_ignore_ascii_case(b"*SMBSERV")
-                    || base == self.conn.local_addr.to_string().as_bytes()));
-        if !ours {
+        let calling = req.calling_name.name;
+        if calling.suffix() == PATHWORKS_SUFFIX {
             return self.close(
                 vec![negative()],
-                CloseReason::CalledNameNotPresent {
-                    called: called.to_string(),
+                CloseReason::PathworksSession {
+                    calling: calling.to_string(),
                 },
             );
         }
+        self.calling_name = Some(calling);
         self.phase = Phase::AwaitNegotiate;
         Self::send(vec![
             SessionPacket::PositiveSessionResponse

@@ -153,6 +153,7 @@ pub fn session_request(called: &str) -> Vec<u8> {
     SessionPacket::SessionRequest(nbt_protocol::wire::ssn::SessionRequest {
         called_name: ScopedName::from(NetbiosName::new(called, 0x20).unwrap()),
         calling_name: ScopedName::from(NetbiosName::new("CLIENT", 0).unwrap()),
+        trailing: Vec::new(),
     })
     .to_vec()
     .unwrap()
@@ -297,16 +298,23 @@ pub struct Client<'a> {
 
 impl<'a> Client<'a> {
     pub fn connect(src: &'a dyn ListingSource, addr: [u8; 4], max_buffer: u16) -> Self {
+        let called = Ipv4Addr::from(addr).to_string();
+        Self::connect_with(src, addr, max_buffer, session_request(&called))
+    }
+
+    /// The handshake, opened with the given SESSION REQUEST frame.
+    pub fn connect_with(
+        src: &'a dyn ListingSource,
+        addr: [u8; 4],
+        max_buffer: u16,
+        request: Vec<u8>,
+    ) -> Self {
         let mut server = new_server(addr);
         let ok = |r: Reply| {
             assert_eq!(r.close, None);
             r.frames
         };
-        let called = Ipv4Addr::from(addr).to_string();
-        assert_eq!(
-            ok(server.handle_frame(&session_request(&called), src)),
-            [[0x82, 0, 0, 0]]
-        );
+        assert_eq!(ok(server.handle_frame(&request, src)), [[0x82, 0, 0, 0]]);
         let f = ok(server.handle_frame(&negotiate(&["NT LANMAN 1.0", "NT LM 0.12"]), src));
         assert_eq!(smb_of(&f[0]).word_count(), 17);
         let f = ok(server.handle_frame(&session_setup(max_buffer), src));

@@ -242,6 +242,7 @@ impl ListingClient {
         let frame = SessionPacket::SessionRequest(SessionRequest {
             called_name: ScopedName::unscoped(self.config.called_name),
             calling_name: ScopedName::unscoped(self.config.calling_name),
+            trailing: Vec::new(),
         })
         .to_vec()
         .map_err(|_| emit_failed("writing the SESSION REQUEST"))?;

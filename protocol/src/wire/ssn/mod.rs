@@ -198,6 +198,20 @@ pub struct SessionRequest {
     pub called_name: ScopedName,
     /// CALLING_NAME: the caller's own name, e.g. `CLIENT<00>`.
     pub calling_name: ScopedName,
+    /// Bytes after CALLING_NAME that LENGTH still covers: some clients pad the frame, and
+    /// smbd ignores them (`reply_special`). Kept so the frame re-emits byte for byte.
+    pub trailing: Vec<u8>,
+}
+
+impl SessionRequest {
+    /// A request from `calling_name` to `called_name`, with nothing after the names.
+    pub fn new(called_name: ScopedName, calling_name: ScopedName) -> Self {
+        SessionRequest {
+            called_name,
+            calling_name,
+            trailing: Vec::new(),
+        }
+    }
 }
 
 /// The trailer of a RETARGET SESSION RESPONSE (RFC 1002 §4.3.5).
@@ -268,16 +282,10 @@ impl SessionPacket {
             SessionPacketType::SessionRequest => {
                 let called_name = ScopedName::parse(&mut r, Pointers::Reject, "CALLED_NAME")?;
                 let calling_name = ScopedName::parse(&mut r, Pointers::Reject, "CALLING_NAME")?;
-                if r.remaining() != 0 {
-                    return Err(ParseError::malformed(
-                        "LENGTH",
-                        2,
-                        "SESSION REQUEST holds bytes after CALLING_NAME",
-                    ));
-                }
                 SessionPacket::SessionRequest(SessionRequest {
                     called_name,
                     calling_name,
+                    trailing: r.take_rest().to_vec(),
                 })
             }
             SessionPacketType::PositiveSessionResponse => {
@@ -331,7 +339,8 @@ impl SessionPacket {
             Self::SessionRequest(req) => req
                 .called_name
                 .wire_len()
-                .saturating_add(req.calling_name.wire_len()),
+                .saturating_add(req.calling_name.wire_len())
+                .saturating_add(req.trailing.len()),
             Self::PositiveSessionResponse | Self::SessionKeepAlive => 0,
             Self::NegativeSessionResponse(_) => 1,
             Self::RetargetSessionResponse(_) => RETARGET_LEN as usize,
@@ -377,6 +386,7 @@ impl Emit for SessionPacket {
             Self::SessionRequest(req) => {
                 req.called_name.emit(&mut w)?;
                 req.calling_name.emit(&mut w)?;
+                w.put(&req.trailing)?;
             }
             Self::PositiveSessionResponse | Self::SessionKeepAlive => {}
             Self::NegativeSessionResponse(code) => w.u8(code.to_u8())?,
@@ -408,12 +418,18 @@ pub(crate) mod strategy {
             proptest::collection::vec(any::<u8>(), 0..300).prop_map(SessionPacket::SessionMessage),
             (0x1_0000usize..=0x1_FFFF, any::<u8>())
                 .prop_map(|(n, b)| SessionPacket::SessionMessage(vec![b; n])),
-            (scoped_name(), scoped_name()).prop_map(|(called_name, calling_name)| {
-                SessionPacket::SessionRequest(SessionRequest {
-                    called_name,
-                    calling_name,
-                })
-            }),
+            (
+                scoped_name(),
+                scoped_name(),
+                proptest::collection::vec(any::<u8>(), 0..8)
+            )
+                .prop_map(|(called_name, calling_name, trailing)| {
+                    SessionPacket::SessionRequest(SessionRequest {
+                        called_name,
+                        calling_name,
+                        trailing,
+                    })
+                }),
             Just(SessionPacket::PositiveSessionResponse),
             negative_code().prop_map(SessionPacket::NegativeSessionResponse),
             (any::<[u8; 4]>(), any::<u16>()).prop_map(|(ip, port)| {

@@ -32,6 +32,7 @@ fn session_request_bytes() {
     let req = SessionPacket::SessionRequest(SessionRequest {
         called_name: NetbiosName::new("ALPHA", 0x20).unwrap().into(),
         calling_name: NetbiosName::new("BETA", 0x00).unwrap().into(),
+        trailing: Vec::new(),
     });
     let b = req.to_vec().unwrap();
     assert_eq!(&b[..4], &[0x81, 0x00, 0x00, 68]);
@@ -93,14 +94,24 @@ fn impossible_lengths() {
     let mut b = SessionPacket::SessionRequest(SessionRequest {
         called_name: NetbiosName::new("A", 0x20).unwrap().into(),
         calling_name: NetbiosName::new("B", 0).unwrap().into(),
+        trailing: Vec::new(),
     })
     .to_vec()
     .unwrap();
-    b[3] += 1;
-    b.push(0);
-    assert_eq!(SessionPacket::parse(&b).unwrap_err().field, "LENGTH");
-    b[3] -= 2;
-    b.truncate(b.len() - 2);
+    // Bytes after CALLING_NAME that LENGTH covers are kept (smbd ignores them), and the frame
+    // re-emits byte for byte.
+    let plain = b.clone();
+    b[3] += 4;
+    b.extend([0, 0, 0, 0]);
+    let SessionPacket::SessionRequest(req) = SessionPacket::parse(&b).unwrap() else {
+        panic!("a session request")
+    };
+    assert_eq!(req.trailing, [0, 0, 0, 0]);
+    assert_eq!(req.calling_name.name, NetbiosName::new("B", 0).unwrap());
+    assert_eq!(SessionPacket::SessionRequest(req).to_vec().unwrap(), b);
+    let mut b = plain;
+    b[3] -= 1;
+    b.truncate(b.len() - 1);
     let e = SessionPacket::parse(&b).unwrap_err();
     assert_eq!(e.field, "CALLING_NAME");
     // Unknown types have a header but no packet.
@@ -113,6 +124,7 @@ fn name_errors_point_into_the_frame() {
     let mut b = SessionPacket::SessionRequest(SessionRequest {
         called_name: NetbiosName::new("A", 0x20).unwrap().into(),
         calling_name: NetbiosName::new("B", 0).unwrap().into(),
+        trailing: Vec::new(),
     })
     .to_vec()
     .unwrap();
