@@ -136,9 +136,18 @@ pub struct SessionService {
     pub counters: Arc<SessionCounters>,
     /// Connection slots, shared by all addresses.
     pub slots: Arc<Semaphore>,
-    /// Clients already told of at info level (only NT LM 0.12 is served), up to
-    /// [`MAX_TOLD`]: once each, so that a client retrying cannot fill the log.
-    told: Arc<Mutex<HashSet<IpAddr>>>,
+    /// Clients already told of at info level (only NT LM 0.12 is served, or SMB2 is not), up
+    /// to [`MAX_TOLD`]: once each, so that a client retrying cannot fill the log.
+    told: Arc<Mutex<HashSet<(IpAddr, Notice)>>>,
+}
+
+/// What a client is told of at info level, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Notice {
+    /// It offers only dialects older than NT LM 0.12.
+    OldDialects,
+    /// It speaks SMB2 or later only.
+    Smb2Only,
 }
 
 /// Most clients remembered as told of (see [`SessionService`]); later ones log at debug only.
@@ -183,7 +192,16 @@ impl SessionService {
                     Outcome::Closed(None) => {}
                     Outcome::Closed(Some(r)) => {
                         svc.counters.closed_on_error.fetch_add(1, Ordering::Relaxed);
-                        if *r == CloseReason::NoCommonDialect && svc.first_time(peer.ip()) {
+                        if *r == CloseReason::Smb2 && svc.first_time(peer.ip(), Notice::Smb2Only) {
+                            info!(
+                                %peer,
+                                "{} speaks SMB2 or later only; nbtd lists over SMB1 (the files \
+                                 are served on port 445)",
+                                peer.ip()
+                            );
+                        } else if *r == CloseReason::NoCommonDialect
+                            && svc.first_time(peer.ip(), Notice::OldDialects)
+                        {
                             info!(
                                 %peer,
                                 "{} offers only dialects older than NT LM 0.12 (a LAN Manager \
@@ -207,10 +225,10 @@ impl SessionService {
         }
     }
 
-    /// Whether `ip` is to be told of at info level: the first time, while room remains.
-    fn first_time(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is to be told `notice` at info level: the first time, while room remains.
+    fn first_time(&self, ip: IpAddr, notice: Notice) -> bool {
         let mut told = self.told.lock().unwrap_or_else(|e| e.into_inner());
-        told.len() < MAX_TOLD && told.insert(ip)
+        told.len() < MAX_TOLD && told.insert((ip, notice))
     }
 
     async fn connection(&self, mut stream: TcpStream, local: Ipv4Addr) -> Outcome {
