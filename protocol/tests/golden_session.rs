@@ -1156,6 +1156,7 @@ fn bad_transactions_get_errors_or_rap_status() {
         unsupported(&mut c, b"\x68\x00WrLehDz\0B16BBDz\0\x01".to_vec()),
         RapResponse::unsupported()
     );
+    // An unknown opcode: NERR_NotSupported with the block its ParamDesc asks for (e, h).
     let unknown = RapRequest::new(
         0x4321,
         b"WrLeh",
@@ -1164,21 +1165,27 @@ fn bad_transactions_get_errors_or_rap_status() {
     );
     assert_eq!(
         unsupported(&mut c, unknown.to_vec().unwrap()),
-        RapResponse::unsupported()
+        RapResponse::not_supported(b"WrLeh")
     );
-    for op in [opcode::NET_SERVER_GET_INFO, opcode::NET_WKSTA_GET_INFO] {
-        for level in [1, 10] {
-            let req = RapRequest::new(
-                op,
-                b"WrLh",
-                b"B16BBDz",
-                vec![RapValue::Word(level), RapValue::Word(0xFFFF)],
-            );
-            assert_eq!(
-                unsupported(&mut c, req.to_vec().unwrap()),
-                RapResponse::unsupported()
-            );
-        }
+    assert_eq!(
+        RapResponse::not_supported(b"WrLeh").parameters(),
+        [50, 0, 0, 0, 0, 0, 0, 0]
+    );
+    // The GetInfo calls at levels smbd does not serve: Status 50, Converter, bytes available.
+    for (op, level, desc) in [
+        (opcode::NET_SERVER_GET_INFO, 10, &b"B16BBDz"[..]),
+        (opcode::NET_SERVER_GET_INFO, 2, b"B16BBDz"),
+        (opcode::NET_WKSTA_GET_INFO, 1, b"B16BBDz"),
+        (opcode::NET_WKSTA_GET_INFO, 10, b"B16BBDz"),
+    ] {
+        let req = RapRequest::new(
+            op,
+            b"WrLh",
+            desc,
+            vec![RapValue::Word(level), RapValue::Word(0xFFFF)],
+        );
+        let r = unsupported(&mut c, req.to_vec().unwrap());
+        assert_eq!(r.parameters(), [50, 0, 0, 0, 0, 0], "{op} level {level}");
     }
     // MaxParameterCount too small for the 8-byte reply: NERR_BufTooSmall in 4 bytes; too
     // small for that: an SMB error.
@@ -1260,4 +1267,135 @@ fn listing_source_shape_can_be_implemented_by_the_driver() {
         (r[0].comment.as_slice(), r[0].version_major),
         (&b"me"[..], 6)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calls of `net rap` and older clients, answered as smbd answers them.
+
+#[test]
+fn net_rap_calls_are_answered_as_smbd_answers_them() {
+    use nbt_protocol::wire::rap::records::{ServerInfo0, SessionInfo2, TimeOfDayInfo, WkstaInfo10};
+    let (l, list) = listing();
+    let src = BrowseListing {
+        local: &l,
+        list: Some(&list),
+    };
+    let mut c = Client::connect(&src, [198, 18, 0, 2], 0xFFFF);
+    let get_info = |level, desc: &[u8]| RapCall::NetServerGetInfo {
+        level,
+        receive_buffer_len: 0xFFFF,
+        data_desc: desc.to_vec(),
+    };
+    // NetServerGetInfo level 1 (`net rap server name`): Status, Converter, bytes available.
+    let r = c.rap(&get_info(1, b"B16BBDz"), 0xFFFF);
+    assert_eq!(
+        (r.status, r.words.clone()),
+        (status::SUCCESS, vec![r.data.len() as u16])
+    );
+    let me: Vec<ServerInfo1> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(me[0].name.as_bytes(), b"BRAVO");
+    assert_eq!(me[0].comment, b"lab host nb2");
+    assert_eq!(me[0].server_type.bits(), 0x0084_9a03);
+    // Level 0: the name alone, 16 bytes.
+    let r = c.rap(&get_info(0, b"B16"), 0xFFFF);
+    assert_eq!((r.status, r.words.clone(), r.data.len()), (0, vec![16], 16));
+    let me: Vec<ServerInfo0> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(me[0].name.as_bytes(), b"BRAVO");
+    // A buffer too small for the record: NERR_BufTooSmall with the bytes needed.
+    let r = c.rap(&get_info(1, b"B16BBDz"), 20);
+    assert_eq!(
+        (r.status, r.words.clone(), r.data.len()),
+        (status::BUF_TOO_SMALL, vec![39], 0)
+    );
+
+    // NetServerEnum2 level 0, for servers and for workgroups.
+    let mut e = match enum2(0xFFFF_FFFF, "LABWG") {
+        RapCall::NetServerEnum2(e) => e,
+        _ => unreachable!(),
+    };
+    e.level = InfoLevel::Zero;
+    let r = c.rap(&RapCall::NetServerEnum2(e.clone()), 0xFFFF);
+    assert_eq!((r.status, r.entries_returned()), (0, Some(3)));
+    let names: Vec<ServerInfo0> = decode_entries(&r.data, 3, 0).unwrap();
+    assert_eq!(names[0].name.as_bytes(), b"ALPHA");
+    e.server_type = ServerType::DOMAIN_ENUM;
+    let r = c.rap(&RapCall::NetServerEnum2(e), 0xFFFF);
+    assert_eq!((r.status, r.entries_returned()), (0, Some(1)));
+    let names: Vec<ServerInfo0> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(names[0].name.as_bytes(), b"LABWG");
+
+    // NetSessionEnum level 2 (`net rap session`): this connection's session, as smbd fills it.
+    let session_enum = |level| RapCall::NetSessionEnum {
+        level,
+        receive_buffer_len: 0xFF,
+        data_desc: b"zzWWWDDDz".to_vec(),
+    };
+    let r = c.rap(&session_enum(2), 0xFFFF);
+    assert_eq!((r.status, r.entries_returned()), (0, Some(1)));
+    let s: Vec<SessionInfo2> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(
+        s[0].client, b"client",
+        "the calling name, lower-cased as smbd shows it"
+    );
+    assert_eq!(s[0].client_type, b"Unknown Client");
+    assert_eq!((s[0].connections, s[0].users), (1, 1));
+    let r = c.rap(&session_enum(1), 0xFFFF);
+    assert_eq!(
+        r.parameters(),
+        [50, 0, 0, 0, 0, 0, 0, 0],
+        "level 1: e and h words"
+    );
+    // NetSessionGetInfo: by client name, with or without `\\`; an unknown one is not found.
+    let session_info = |client: &[u8]| RapCall::NetSessionGetInfo {
+        client: client.to_vec(),
+        level: 2,
+        receive_buffer_len: 0xFF,
+        data_desc: b"zzWWWDDDz".to_vec(),
+    };
+    for client in [&b"client"[..], b"\\\\CLIENT"] {
+        let r = c.rap(&session_info(client), 0xFFFF);
+        assert_eq!((r.status, r.words.clone()), (0, vec![r.data.len() as u16]));
+        let s2: Vec<SessionInfo2> = decode_entries(&r.data, 1, 0).unwrap();
+        assert_eq!(s2, s);
+    }
+    let r = c.rap(&session_info(b"other"), 0xFFFF);
+    assert_eq!(
+        r.parameters(),
+        [0x08, 0x09, 0, 0, 0, 0],
+        "NERR_ClientNameNotFound (2312)"
+    );
+
+    // NetRemoteTOD: the clock the driver set, in local time.
+    c.server
+        .set_clock((1_786_120_165 + 11_644_473_600) * 10_000_000, -120);
+    let tod = RapCall::NetRemoteTod {
+        receive_buffer_len: 21,
+        data_desc: b"DDBBBBWWBBWB".to_vec(),
+    };
+    let r = c.rap(&tod, 0xFFFF);
+    assert_eq!(
+        r.parameters(),
+        [0, 0, 0, 0],
+        "ParamDesc rL: Status and Converter only"
+    );
+    let t: Vec<TimeOfDayInfo> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(t, [TimeOfDayInfo::at(1_786_120_165, -120)]);
+    assert_eq!((t[0].hours, t[0].mins, t[0].timezone), (18, 29, -120));
+    let r = c.rap(&tod, 20);
+    assert_eq!((r.status, r.data.len()), (status::BUF_TOO_SMALL, 0));
+
+    // NetWkstaGetInfo level 10.
+    let wksta = RapCall::NetWkstaGetInfo {
+        level: 10,
+        receive_buffer_len: 0xFFFF,
+        data_desc: b"zzzBBzz".to_vec(),
+    };
+    let r = c.rap(&wksta, 0xFFFF);
+    assert_eq!((r.status, r.words.clone()), (0, vec![r.data.len() as u16]));
+    let w: Vec<WkstaInfo10> = decode_entries(&r.data, 1, 0).unwrap();
+    assert_eq!(
+        (&w[0].computer[..], &w[0].langroup[..]),
+        (&b"BRAVO"[..], &b"LABWG"[..])
+    );
+    assert_eq!(w[0].logon_domain, b"LABWG");
 }

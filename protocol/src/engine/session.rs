@@ -30,6 +30,7 @@ use crate::engine::Rng;
 use crate::error::ParseError;
 use crate::name::NetbiosName;
 use crate::wire::Emit;
+use crate::wire::rap::records::SessionInfo2;
 use crate::wire::rap::{RapCall, RapRequest, RapResponse, status as rap_status};
 use crate::wire::smb::commands::{
     ACTION_GUEST, ANDX_NONE, Capabilities, DIALECT_NT_LM_012, NegotiateRequest, NegotiateResponse,
@@ -44,8 +45,10 @@ use crate::wire::ssn::{
     HEADER_LEN as NBSS_HEADER_LEN, NegativeResponseCode, SessionHeader, SessionPacket,
     SessionPacketType,
 };
+use info::CallContext;
 
 pub mod client;
+pub mod info;
 pub mod listing;
 mod reply;
 
@@ -94,7 +97,7 @@ pub struct Connection {
     pub local_addr: Ipv4Addr,
     /// The wall time at accept, as a FILETIME (100 ns since 1601): NEGOTIATE's SystemTime.
     pub system_time: u64,
-    /// Our time zone, minutes from UTC: NEGOTIATE's ServerTimeZone.
+    /// Our time zone, minutes west of UTC (UTC+2 is -120): NEGOTIATE's ServerTimeZone.
     pub time_zone: i16,
 }
 
@@ -184,6 +187,10 @@ const MAX_IDS: usize = 4096;
 const FIRST_UID: u16 = 100;
 /// First TID handed out.
 const FIRST_TID: u16 = 1;
+/// FILETIME ticks (100 ns) in a second.
+const FILETIME_PER_SEC: u64 = 10_000_000;
+/// Seconds from 1601-01-01 (FILETIME's epoch) to 1970-01-01.
+const FILETIME_UNIX_EPOCH: i64 = 11_644_473_600;
 /// The calling name type of a DEC Pathworks client, refused as smbd refuses it.
 const PATHWORKS_SUFFIX: u8 = b'R';
 
@@ -375,6 +382,43 @@ impl SmbListingServer {
                 .to_vec()
                 .unwrap_or_default(),
         ])
+    }
+
+    /// Sets the wall clock (FILETIME) and time zone (minutes west of UTC) that NetRemoteTOD
+    /// answers with; the driver calls it before each frame. The values at accept come in
+    /// [`Connection`].
+    pub fn set_clock(&mut self, system_time: u64, time_zone: i16) {
+        self.conn.system_time = system_time;
+        self.conn.time_zone = time_zone;
+    }
+
+    /// This connection's sessions, as NetSessionEnum lists them (smbd's fields: one
+    /// connection, one user, no times, `Unknown Client`), and the clock.
+    fn call_context(&self) -> CallContext {
+        let client = self
+            .calling_name
+            .map(|n| n.base().to_ascii_lowercase())
+            .unwrap_or_default();
+        let sessions = self
+            .sessions
+            .iter()
+            .map(|_| SessionInfo2 {
+                client: client.clone(),
+                user: Vec::new(),
+                connections: 1,
+                opens: 0,
+                users: 1,
+                session_time: 0,
+                idle_time: 0,
+                user_flags: 0,
+                client_type: info::UNKNOWN_CLIENT.to_vec(),
+            })
+            .collect();
+        CallContext {
+            sessions,
+            unix_secs: (self.conn.system_time / FILETIME_PER_SEC) as i64 - FILETIME_UNIX_EPOCH,
+            zone_minutes: self.conn.time_zone,
+        }
     }
 
     fn session_message(&mut self, bytes: &[u8], src: &dyn ListingSource) -> Reply {
@@ -614,11 +658,17 @@ impl SmbListingServer {
         let rap = match RapRequest::parse(&t.parameters) {
             // Samba answers a parameter block it cannot read as an unsupported call.
             Err(_) => RapResponse::unsupported(),
-            Ok(r) => listing::answer(
-                &RapCall::from_request(&r),
-                usize::from(t.max_data_count),
-                src,
-            ),
+            Ok(r) => match RapCall::from_request(&r) {
+                // The parameter block its ParamDesc asks for, so that it reads well-formed.
+                RapCall::Unsupported(_) => RapResponse::not_supported(&r.param_desc),
+                call => listing::answer(
+                    &call,
+                    usize::from(t.max_data_count),
+                    src,
+                    &self.call_context(),
+                    b"",
+                ),
+            },
         };
         let mut params = rap.parameters();
         let mut data = rap.data;

@@ -28,10 +28,16 @@ pub mod records;
 pub mod opcode {
     /// RAP_WshareEnum: NetShareEnum.
     pub const NET_SHARE_ENUM: u16 = 0;
+    /// RAP_WsessionEnum: NetSessionEnum.
+    pub const NET_SESSION_ENUM: u16 = 6;
+    /// RAP_WsessionGetInfo: NetSessionGetInfo.
+    pub const NET_SESSION_GET_INFO: u16 = 7;
     /// RAP_WserverGetInfo: NetServerGetInfo.
     pub const NET_SERVER_GET_INFO: u16 = 13;
     /// RAP_WWkstaGetInfo: NetWkstaGetInfo.
     pub const NET_WKSTA_GET_INFO: u16 = 63;
+    /// RAP_NetRemoteTOD: the server's time of day.
+    pub const NET_REMOTE_TOD: u16 = 91;
     /// RAP_NetServerEnum2.
     pub const NET_SERVER_ENUM2: u16 = 104;
     /// RAP_NetServerEnum3: NetServerEnum2 resuming at FirstNameToReturn.
@@ -48,6 +54,8 @@ pub mod status {
     pub const NOT_SUPPORTED: u16 = 50;
     /// NERR_BufTooSmall: the reply does not fit the client's parameter or data buffer.
     pub const BUF_TOO_SMALL: u16 = 2123;
+    /// NERR_ClientNameNotFound: NetSessionGetInfo names no session's client.
+    pub const CLIENT_NAME_NOT_FOUND: u16 = 2312;
 }
 
 /// The descriptor strings of the calls nbtd answers, as smbclient sends them.
@@ -56,6 +64,9 @@ pub mod descriptor {
     pub const NET_SHARE_ENUM: &[u8] = b"WrLeh";
     /// NetServerEnum2 ParamDesc with the domain.
     pub const NET_SERVER_ENUM2: &[u8] = b"WrLehDz";
+    /// What every NetServerEnum2 ParamDesc starts with (smbd's `prefix_ok`); only the exact
+    /// [`NET_SERVER_ENUM2`] carries a domain.
+    pub const NET_SERVER_ENUM2_PREFIX: &[u8] = b"WrLehD";
     /// NetServerEnum2 ParamDesc without the domain (the server's own workgroup is meant).
     pub const NET_SERVER_ENUM2_NO_DOMAIN: &[u8] = b"WrLehD";
     /// NetServerEnum3 ParamDesc: NetServerEnum2's and FirstNameToReturn.
@@ -63,6 +74,22 @@ pub mod descriptor {
     /// NetServerGetInfo and NetWkstaGetInfo ParamDesc: level, receive buffer, its length,
     /// bytes available.
     pub const GET_INFO: &[u8] = b"WrLh";
+    /// NetSessionEnum ParamDesc: level, receive buffer, its length, entries returned,
+    /// available.
+    pub const NET_SESSION_ENUM: &[u8] = b"WrLeh";
+    /// NetSessionGetInfo ParamDesc: client name, level, receive buffer, its length, bytes
+    /// available.
+    pub const NET_SESSION_GET_INFO: &[u8] = b"zWrLh";
+    /// NetRemoteTOD ParamDesc: receive buffer and its length.
+    pub const NET_REMOTE_TOD: &[u8] = b"rL";
+    /// session_info_2 DataDesc: client, user, connections, opens, users, session time, idle
+    /// time, user flags, client type.
+    pub const SESSION_INFO_2: &[u8] = b"zzWWWDDDz";
+    /// time_of_day_info DataDesc.
+    pub const TIME_OF_DAY_INFO: &[u8] = b"DDBBBBWWBBWB";
+    /// wksta_info_10 DataDesc: computer, user, workgroup, version, logon domain, other
+    /// domains.
+    pub const WKSTA_INFO_10: &[u8] = b"zzzBBzz";
     /// share_info_0 DataDesc: the name.
     pub const SHARE_INFO_0: &[u8] = b"B13";
     /// share_info_1 DataDesc: name, pad, type, remark.
@@ -400,7 +427,34 @@ pub enum RapCall {
         /// DataDesc as sent.
         data_desc: Vec<u8>,
     },
-    /// Anything else: answered `{50, 0}`.
+    /// NetSessionEnum (6), ParamDesc `WrLeh`.
+    NetSessionEnum {
+        /// The level asked for (smbd serves 2).
+        level: u16,
+        /// ReceiveBufferLen.
+        receive_buffer_len: u16,
+        /// DataDesc as sent.
+        data_desc: Vec<u8>,
+    },
+    /// NetSessionGetInfo (7), ParamDesc `zWrLh`.
+    NetSessionGetInfo {
+        /// The client (workstation) whose session is asked for.
+        client: Vec<u8>,
+        /// The level asked for.
+        level: u16,
+        /// ReceiveBufferLen.
+        receive_buffer_len: u16,
+        /// DataDesc as sent.
+        data_desc: Vec<u8>,
+    },
+    /// NetRemoteTOD (91), ParamDesc `rL`.
+    NetRemoteTod {
+        /// ReceiveBufferLen.
+        receive_buffer_len: u16,
+        /// DataDesc as sent.
+        data_desc: Vec<u8>,
+    },
+    /// Anything else: answered NERR_NotSupported ([`RapResponse::not_supported`]).
     Unsupported(Unsupported),
 }
 
@@ -465,7 +519,8 @@ impl RapCall {
                 let with_domain = match pd {
                     descriptor::NET_SERVER_ENUM3 if enum3 => true,
                     descriptor::NET_SERVER_ENUM2 if !enum3 => true,
-                    descriptor::NET_SERVER_ENUM2_NO_DOMAIN if !enum3 => false,
+                    // smbd takes any ParamDesc that starts `WrLehD` (`prefix_ok`).
+                    _ if !enum3 && pd.starts_with(descriptor::NET_SERVER_ENUM2_PREFIX) => false,
                     _ => return Err(Unsupported::ParamDesc(op)),
                 };
                 let level = level_of(op, word(v.first()))?;
@@ -503,6 +558,36 @@ impl RapCall {
                         receive_buffer_len,
                         data_desc,
                     }
+                })
+            }
+            opcode::NET_SESSION_ENUM => {
+                if pd != descriptor::NET_SESSION_ENUM {
+                    return Err(Unsupported::ParamDesc(op));
+                }
+                Ok(RapCall::NetSessionEnum {
+                    level: word(v.first()),
+                    receive_buffer_len: word(v.get(1)),
+                    data_desc: req.data_desc.clone(),
+                })
+            }
+            opcode::NET_SESSION_GET_INFO => {
+                if pd != descriptor::NET_SESSION_GET_INFO {
+                    return Err(Unsupported::ParamDesc(op));
+                }
+                Ok(RapCall::NetSessionGetInfo {
+                    client: string(v.first()),
+                    level: word(v.get(1)),
+                    receive_buffer_len: word(v.get(2)),
+                    data_desc: req.data_desc.clone(),
+                })
+            }
+            opcode::NET_REMOTE_TOD => {
+                if pd != descriptor::NET_REMOTE_TOD {
+                    return Err(Unsupported::ParamDesc(op));
+                }
+                Ok(RapCall::NetRemoteTod {
+                    receive_buffer_len: word(v.first()),
+                    data_desc: req.data_desc.clone(),
                 })
             }
             other => Err(Unsupported::Opcode(other)),
@@ -570,6 +655,40 @@ impl RapCall {
                 data_desc,
                 vec![RapValue::Word(*level), RapValue::Word(*receive_buffer_len)],
             ),
+            RapCall::NetSessionEnum {
+                level,
+                receive_buffer_len,
+                data_desc,
+            } => RapRequest::new(
+                opcode::NET_SESSION_ENUM,
+                descriptor::NET_SESSION_ENUM,
+                data_desc,
+                vec![RapValue::Word(*level), RapValue::Word(*receive_buffer_len)],
+            ),
+            RapCall::NetSessionGetInfo {
+                client,
+                level,
+                receive_buffer_len,
+                data_desc,
+            } => RapRequest::new(
+                opcode::NET_SESSION_GET_INFO,
+                descriptor::NET_SESSION_GET_INFO,
+                data_desc,
+                vec![
+                    RapValue::Str(client.clone()),
+                    RapValue::Word(*level),
+                    RapValue::Word(*receive_buffer_len),
+                ],
+            ),
+            RapCall::NetRemoteTod {
+                receive_buffer_len,
+                data_desc,
+            } => RapRequest::new(
+                opcode::NET_REMOTE_TOD,
+                descriptor::NET_REMOTE_TOD,
+                data_desc,
+                vec![RapValue::Word(*receive_buffer_len)],
+            ),
             RapCall::Unsupported(_) => return None,
         })
     }
@@ -593,13 +712,45 @@ pub struct RapResponse {
 }
 
 impl RapResponse {
-    /// Samba's `api_Unsupported` reply: Status 50, Converter 0, nothing else.
+    /// Samba's `api_Unsupported` reply: Status 50, Converter 0, nothing else; for a parameter
+    /// block that cannot be read, whose descriptor is not known.
     pub fn unsupported() -> Self {
         RapResponse {
             status: status::NOT_SUPPORTED,
             converter: 0,
             words: Vec::new(),
             data: Vec::new(),
+        }
+    }
+
+    /// NERR_NotSupported with the parameter block `param_desc` asks for: Status, Converter,
+    /// then a zero word for each `e` and `h` and a zero double word for each `i`, so that a
+    /// client (or tshark) reading the reply by its descriptor finds every field.
+    pub fn not_supported(param_desc: &[u8]) -> Self {
+        let words = param_desc
+            .iter()
+            .map(|c| match c {
+                b'e' | b'h' => 1,
+                b'i' => 2,
+                _ => 0,
+            })
+            .sum::<usize>()
+            .min(MAX_DESCRIPTOR_LEN * 2);
+        RapResponse {
+            status: status::NOT_SUPPORTED,
+            converter: 0,
+            words: vec![0; words],
+            data: Vec::new(),
+        }
+    }
+
+    /// A GetInfo reply (ParamDesc ending `h`): Status, Converter, and the bytes available.
+    pub fn info(status: u16, converter: u16, available: u16, data: Vec<u8>) -> Self {
+        RapResponse {
+            status,
+            converter,
+            words: vec![available],
+            data,
         }
     }
 

@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use super::info::{self, CallContext};
 use crate::engine::browser::list::BrowseList;
 use crate::name::NetbiosName;
 use crate::wire::browse::{ServerName, ServerType};
@@ -287,8 +288,15 @@ pub fn share_entries(src: &dyn ListingSource) -> Vec<ShareInfo1> {
 }
 
 /// The RAP answer to a call, with at most `max_data` bytes of data (the transaction's
-/// MaxDataCount; the call's ReceiveBufferLen limits it further).
-pub fn answer(call: &RapCall, max_data: usize, src: &dyn ListingSource) -> RapResponse {
+/// MaxDataCount; an enumeration's ReceiveBufferLen limits it further). `user` is the session's
+/// user, for NetWkstaGetInfo.
+pub fn answer(
+    call: &RapCall,
+    max_data: usize,
+    src: &dyn ListingSource,
+    ctx: &CallContext,
+    user: &[u8],
+) -> RapResponse {
     const CONVERTER: u16 = 0;
     match call {
         RapCall::NetShareEnum {
@@ -330,8 +338,23 @@ pub fn answer(call: &RapCall, max_data: usize, src: &dyn ListingSource) -> RapRe
             };
             RapResponse::enumeration(CONVERTER, e.returned, e.available, e.data)
         }
-        RapCall::NetServerGetInfo { .. }
-        | RapCall::NetWkstaGetInfo { .. }
-        | RapCall::Unsupported(_) => RapResponse::unsupported(),
+        RapCall::NetServerGetInfo {
+            level, data_desc, ..
+        } => info::server_get_info(*level, data_desc, max_data, src),
+        RapCall::NetWkstaGetInfo {
+            level, data_desc, ..
+        } => info::wksta_get_info(*level, data_desc, max_data, user, src),
+        RapCall::NetSessionEnum {
+            level, data_desc, ..
+        } => info::session_enum(*level, data_desc, max_data, ctx),
+        RapCall::NetSessionGetInfo {
+            client,
+            level,
+            data_desc,
+            ..
+        } => info::session_get_info(client, *level, data_desc, max_data, ctx),
+        RapCall::NetRemoteTod { .. } => info::remote_tod(max_data, ctx),
+        // The caller answers these by the request's ParamDesc (RapResponse::not_supported).
+        RapCall::Unsupported(_) => RapResponse::unsupported(),
     }
 }

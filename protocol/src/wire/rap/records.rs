@@ -288,6 +288,235 @@ impl RapRecord for ServerInfo1 {
     }
 }
 
+/// session_info_2 (`zzWWWDDDz`, 30 bytes): one session of NetSessionEnum and
+/// NetSessionGetInfo, as smbd fills it (`api_RNetSessionEnum`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SessionInfo2 {
+    /// The client's (computer) name.
+    pub client: Vec<u8>,
+    /// The user logged on.
+    pub user: Vec<u8>,
+    /// Connections (trees) of the session.
+    pub connections: u16,
+    /// Files open.
+    pub opens: u16,
+    /// Users of the session.
+    pub users: u16,
+    /// Seconds since the session started.
+    pub session_time: u32,
+    /// Seconds idle.
+    pub idle_time: u32,
+    /// User flags (1 = guest, 2 = no encryption).
+    pub user_flags: u32,
+    /// The client type string, e.g. `Unknown Client`.
+    pub client_type: Vec<u8>,
+}
+
+impl RapRecord for SessionInfo2 {
+    const FIXED_LEN: usize = 30;
+
+    fn heap_len(&self) -> usize {
+        heap_string_len(&self.client)
+            + heap_string_len(&self.user)
+            + heap_string_len(&self.client_type)
+    }
+
+    fn write(&self, fixed: &mut Vec<u8>, heap: &mut Vec<u8>, pointers: &mut Vec<usize>) {
+        put_pointer(fixed, heap, pointers, &self.client);
+        put_pointer(fixed, heap, pointers, &self.user);
+        for w in [self.connections, self.opens, self.users] {
+            fixed.extend_from_slice(&w.to_le_bytes());
+        }
+        for d in [self.session_time, self.idle_time, self.user_flags] {
+            fixed.extend_from_slice(&d.to_le_bytes());
+        }
+        put_pointer(fixed, heap, pointers, &self.client_type);
+    }
+
+    fn read(data: &[u8], at: usize, converter: u16) -> Result<Self, ParseError> {
+        let mut r = Reader::at(data, at);
+        Ok(SessionInfo2 {
+            client: read_pointer(&mut r, data, converter, "sesi2_cname")?,
+            user: read_pointer(&mut r, data, converter, "sesi2_username")?,
+            connections: r.u16_le("sesi2_num_conns")?,
+            opens: r.u16_le("sesi2_num_opens")?,
+            users: r.u16_le("sesi2_num_users")?,
+            session_time: r.u32_le("sesi2_time")?,
+            idle_time: r.u32_le("sesi2_idle_time")?,
+            user_flags: r.u32_le("sesi2_user_flags")?,
+            client_type: read_pointer(&mut r, data, converter, "sesi2_cltype_name")?,
+        })
+    }
+}
+
+/// wksta_info_10 (`zzzBBzz`, 22 bytes): NetWkstaGetInfo level 10, as smbd fills it
+/// (`api_NetWkstaGetInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WkstaInfo10 {
+    /// The computer name (upper case).
+    pub computer: Vec<u8>,
+    /// The user of the session.
+    pub user: Vec<u8>,
+    /// The workgroup (LAN group, upper case).
+    pub langroup: Vec<u8>,
+    /// Major version.
+    pub version_major: u8,
+    /// Minor version.
+    pub version_minor: u8,
+    /// The logon domain.
+    pub logon_domain: Vec<u8>,
+    /// Other domains.
+    pub other_domains: Vec<u8>,
+}
+
+impl RapRecord for WkstaInfo10 {
+    const FIXED_LEN: usize = 22;
+
+    fn heap_len(&self) -> usize {
+        [
+            &self.computer,
+            &self.user,
+            &self.langroup,
+            &self.logon_domain,
+            &self.other_domains,
+        ]
+        .iter()
+        .map(|s| heap_string_len(s))
+        .sum()
+    }
+
+    fn write(&self, fixed: &mut Vec<u8>, heap: &mut Vec<u8>, pointers: &mut Vec<usize>) {
+        put_pointer(fixed, heap, pointers, &self.computer);
+        put_pointer(fixed, heap, pointers, &self.user);
+        put_pointer(fixed, heap, pointers, &self.langroup);
+        fixed.push(self.version_major);
+        fixed.push(self.version_minor);
+        put_pointer(fixed, heap, pointers, &self.logon_domain);
+        put_pointer(fixed, heap, pointers, &self.other_domains);
+    }
+
+    fn read(data: &[u8], at: usize, converter: u16) -> Result<Self, ParseError> {
+        let mut r = Reader::at(data, at);
+        Ok(WkstaInfo10 {
+            computer: read_pointer(&mut r, data, converter, "wki10_computername")?,
+            user: read_pointer(&mut r, data, converter, "wki10_username")?,
+            langroup: read_pointer(&mut r, data, converter, "wki10_langroup")?,
+            version_major: r.u8("wki10_ver_major")?,
+            version_minor: r.u8("wki10_ver_minor")?,
+            logon_domain: read_pointer(&mut r, data, converter, "wki10_logon_domain")?,
+            other_domains: read_pointer(&mut r, data, converter, "wki10_oth_domains")?,
+        })
+    }
+}
+
+/// time_of_day_info (`DDBBBBWWBBWB`, 21 bytes): NetRemoteTOD, as smbd fills it
+/// (`api_NetRemoteTOD`): the local time, and the zone in minutes west of UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeOfDayInfo {
+    /// Seconds since 1970 (smbd writes the local time: UTC less the zone).
+    pub elapsed: u32,
+    /// Milliseconds (smbd writes 0).
+    pub msecs: u32,
+    /// Hour, local time.
+    pub hours: u8,
+    /// Minute.
+    pub mins: u8,
+    /// Second.
+    pub secs: u8,
+    /// Hundredths of a second.
+    pub hunds: u8,
+    /// Minutes west of UTC (UTC+2 is -120).
+    pub timezone: i16,
+    /// Clock tick in ten-thousandths of a second (smbd: 10000).
+    pub tinterval: u16,
+    /// Day of the month, 1 to 31.
+    pub day: u8,
+    /// Month, 1 to 12.
+    pub month: u8,
+    /// Year, e.g. 2026.
+    pub year: u16,
+    /// Day of the week, 0 = Sunday.
+    pub weekday: u8,
+}
+
+impl RapRecord for TimeOfDayInfo {
+    const FIXED_LEN: usize = 21;
+
+    fn heap_len(&self) -> usize {
+        0
+    }
+
+    fn write(&self, fixed: &mut Vec<u8>, _heap: &mut Vec<u8>, _pointers: &mut Vec<usize>) {
+        fixed.extend_from_slice(&self.elapsed.to_le_bytes());
+        fixed.extend_from_slice(&self.msecs.to_le_bytes());
+        fixed.extend_from_slice(&[self.hours, self.mins, self.secs, self.hunds]);
+        fixed.extend_from_slice(&self.timezone.to_le_bytes());
+        fixed.extend_from_slice(&self.tinterval.to_le_bytes());
+        fixed.extend_from_slice(&[self.day, self.month]);
+        fixed.extend_from_slice(&self.year.to_le_bytes());
+        fixed.push(self.weekday);
+    }
+
+    fn read(data: &[u8], at: usize, _converter: u16) -> Result<Self, ParseError> {
+        let mut r = Reader::at(data, at);
+        Ok(TimeOfDayInfo {
+            elapsed: r.u32_le("tod_elapsedt")?,
+            msecs: r.u32_le("tod_msecs")?,
+            hours: r.u8("tod_hours")?,
+            mins: r.u8("tod_mins")?,
+            secs: r.u8("tod_secs")?,
+            hunds: r.u8("tod_hunds")?,
+            timezone: r.u16_le("tod_timezone")? as i16,
+            tinterval: r.u16_le("tod_tinterval")?,
+            day: r.u8("tod_day")?,
+            month: r.u8("tod_month")?,
+            year: r.u16_le("tod_year")?,
+            weekday: r.u8("tod_weekday")?,
+        })
+    }
+}
+
+impl TimeOfDayInfo {
+    /// The time of day at `unix_secs` (UTC) in a zone `zone_minutes` west of UTC, as smbd
+    /// answers NetRemoteTOD: every field in local time.
+    pub fn at(unix_secs: i64, zone_minutes: i16) -> Self {
+        let local = unix_secs - i64::from(zone_minutes) * 60;
+        let days = local.div_euclid(86_400);
+        let secs = local.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        TimeOfDayInfo {
+            elapsed: local as u32,
+            msecs: 0,
+            hours: (secs / 3600) as u8,
+            mins: (secs / 60 % 60) as u8,
+            secs: (secs % 60) as u8,
+            hunds: 0,
+            timezone: zone_minutes,
+            tinterval: 10_000,
+            day,
+            month,
+            year: year.clamp(0, i64::from(u16::MAX)) as u16,
+            // 1970-01-01 was a Thursday (4).
+            weekday: (days + 4).rem_euclid(7) as u8,
+        }
+    }
+}
+
+/// The proleptic Gregorian date of a day number (days since 1970-01-01); Howard Hinnant's
+/// `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
 /// A data block with the number of records written and offered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {

@@ -1,6 +1,9 @@
 //! Proptest strategies for RAP requests, calls and records.
 
-use super::records::{ServerInfo0, ServerInfo1, ShareInfo0, ShareInfo1, ShareName};
+use super::records::{
+    ServerInfo0, ServerInfo1, SessionInfo2, ShareInfo0, ShareInfo1, ShareName, TimeOfDayInfo,
+    WkstaInfo10,
+};
 use super::*;
 use crate::wire::browse::strategy::server_name;
 use proptest::collection::vec;
@@ -113,7 +116,98 @@ pub fn rap_call() -> impl Strategy<Value = RapCall> {
                     }
                 }
             }),
+        (any::<u16>(), any::<u16>(), vec(0x21u8..=0x7e, 0..16)).prop_map(
+            |(level, receive_buffer_len, data_desc)| RapCall::NetSessionEnum {
+                level,
+                receive_buffer_len,
+                data_desc,
+            }
+        ),
+        (
+            zstr(15),
+            any::<u16>(),
+            any::<u16>(),
+            vec(0x21u8..=0x7e, 0..16)
+        )
+            .prop_map(|(client, level, receive_buffer_len, data_desc)| {
+                RapCall::NetSessionGetInfo {
+                    client,
+                    level,
+                    receive_buffer_len,
+                    data_desc,
+                }
+            }),
+        (any::<u16>(), vec(0x21u8..=0x7e, 0..16)).prop_map(|(receive_buffer_len, data_desc)| {
+            RapCall::NetRemoteTod {
+                receive_buffer_len,
+                data_desc,
+            }
+        }),
     ]
+}
+
+/// Any session_info_2 with strings that can be written.
+pub fn session_info2() -> impl Strategy<Value = SessionInfo2> {
+    (
+        (zstr(15), zstr(20), zstr(20)),
+        any::<[u16; 3]>(),
+        any::<[u32; 3]>(),
+    )
+        .prop_map(|((client, user, client_type), w, d)| SessionInfo2 {
+            client,
+            user,
+            connections: w[0],
+            opens: w[1],
+            users: w[2],
+            session_time: d[0],
+            idle_time: d[1],
+            user_flags: d[2],
+            client_type,
+        })
+}
+
+/// Any wksta_info_10 with strings that can be written.
+pub fn wksta_info10() -> impl Strategy<Value = WkstaInfo10> {
+    (
+        (zstr(15), zstr(20), zstr(15), zstr(15), zstr(15)),
+        any::<[u8; 2]>(),
+    )
+        .prop_map(
+            |((computer, user, langroup, logon_domain, other_domains), v)| WkstaInfo10 {
+                computer,
+                user,
+                langroup,
+                version_major: v[0],
+                version_minor: v[1],
+                logon_domain,
+                other_domains,
+            },
+        )
+}
+
+/// Any time_of_day_info.
+pub fn time_of_day_info() -> impl Strategy<Value = TimeOfDayInfo> {
+    (
+        any::<[u32; 2]>(),
+        any::<[u8; 4]>(),
+        any::<(i16, u16)>(),
+        any::<[u8; 3]>(),
+        any::<u16>(),
+    )
+        .prop_map(|(d, b, (timezone, tinterval), dm, year)| TimeOfDayInfo {
+            elapsed: d[0],
+            msecs: d[1],
+            hours: b[0],
+            mins: b[1],
+            secs: b[2],
+            hunds: b[3],
+            timezone,
+            tinterval,
+            day: dm[0],
+            month: dm[1],
+            year,
+            weekday: dm[2],
+        })
 }
 
 /// Any RAP reply.

@@ -277,7 +277,190 @@ fn emit_refuses_values_that_do_not_match() {
     assert!(bad.to_vec().is_err());
 }
 
+#[test]
+fn calls_net_rap_sends_read_as_served_calls() {
+    // clirap2.c: cli_get_server_name, cli_NetSessionEnum, cli_NetSessionGetInfo.
+    let server_name = hex("0d00 5772 4c68 00 4231 3642 4244 7a00 0100 ffff");
+    let call = RapCall::from_request(&RapRequest::parse(&server_name).unwrap());
+    assert_eq!(
+        call,
+        RapCall::NetServerGetInfo {
+            level: 1,
+            receive_buffer_len: 0xFFFF,
+            data_desc: b"B16BBDz".to_vec()
+        }
+    );
+    let session_enum = hex("0600 5772 4c65 6800 7a7a 5757 5744 4444 7a00 0200 ff00");
+    let call = RapCall::from_request(&RapRequest::parse(&session_enum).unwrap());
+    assert_eq!(
+        call,
+        RapCall::NetSessionEnum {
+            level: 2,
+            receive_buffer_len: 0xFF,
+            data_desc: b"zzWWWDDDz".to_vec()
+        }
+    );
+    assert_eq!(call.to_request().unwrap().to_vec().unwrap(), session_enum);
+    let mut session_info = hex("0700 7a57 724c 6800 7a7a 5757 5744 4444 7a00");
+    session_info.extend(b"nbtclient\0");
+    session_info.extend(hex("0200 ff00"));
+    let call = RapCall::from_request(&RapRequest::parse(&session_info).unwrap());
+    assert_eq!(
+        call,
+        RapCall::NetSessionGetInfo {
+            client: b"nbtclient".to_vec(),
+            level: 2,
+            receive_buffer_len: 0xFF,
+            data_desc: b"zzWWWDDDz".to_vec()
+        }
+    );
+    assert_eq!(call.to_request().unwrap().to_vec().unwrap(), session_info);
+    let tod = hex("5b00 724c 00 4444 4242 4242 5757 4242 5742 00 1500");
+    let call = RapCall::from_request(&RapRequest::parse(&tod).unwrap());
+    assert_eq!(
+        call,
+        RapCall::NetRemoteTod {
+            receive_buffer_len: 21,
+            data_desc: b"DDBBBBWWBBWB".to_vec()
+        }
+    );
+    // NetServerEnum2 with a ParamDesc smbd takes by its prefix (`WrLehD`): no domain.
+    let req = RapRequest::new(
+        opcode::NET_SERVER_ENUM2,
+        b"WrLehDO",
+        b"B16",
+        vec![
+            RapValue::Word(0),
+            RapValue::Word(0x1000),
+            RapValue::Dword(0x8000_0000),
+        ],
+    );
+    let RapCall::NetServerEnum2(e) = RapCall::from_request(&req) else {
+        panic!("served")
+    };
+    assert_eq!((e.level, e.domain), (InfoLevel::Zero, None));
+}
+
+#[test]
+fn not_supported_carries_the_parameter_block_its_descriptor_asks_for() {
+    for (desc, len) in [
+        (&b"WrLeh"[..], 8),
+        (b"WrLehDz", 8),
+        (b"WrLh", 6),
+        (b"zWrLh", 6),
+        (b"rL", 4),
+        (b"zWrLhi", 10),
+        (b"", 4),
+    ] {
+        let r = RapResponse::not_supported(desc);
+        let p = r.parameters();
+        assert_eq!(p.len(), len, "{}", String::from_utf8_lossy(desc));
+        assert_eq!(&p[..2], [50, 0]);
+        assert!(p[2..].iter().all(|&b| b == 0));
+        assert!(r.data.is_empty());
+    }
+    let r = RapResponse::info(0, 0, 42, vec![0; 42]);
+    assert_eq!(r.parameters(), [0, 0, 0, 0, 42, 0]);
+}
+
+#[test]
+fn time_of_day_golden() {
+    // 2026-08-07 16:29:25 UTC on a host at UTC+2: smbd writes the local time throughout.
+    let tod = TimeOfDayInfo::at(1_786_120_165, -120);
+    let b = encode_all(&[tod], 0).unwrap();
+    assert_eq!(
+        b,
+        hex("0524766a 00000000 12 1d 19 00 88ff 1027 07 08 ea07 05"),
+        "{tod:?}"
+    );
+    assert_eq!(decode_entries::<TimeOfDayInfo>(&b, 1, 0).unwrap(), [tod]);
+    // 2024-02-29 23:59:59 UTC: a leap day, and the next day one zone east.
+    let west = TimeOfDayInfo::at(1_709_251_199, 300);
+    assert_eq!(
+        (west.year, west.month, west.day, west.hours, west.weekday),
+        (2024, 2, 29, 18, 4)
+    );
+    let east = TimeOfDayInfo::at(1_709_251_199, -60);
+    assert_eq!(
+        (
+            east.year,
+            east.month,
+            east.day,
+            east.hours,
+            east.mins,
+            east.weekday
+        ),
+        (2024, 3, 1, 0, 59, 5)
+    );
+    assert_eq!(
+        TimeOfDayInfo::at(0, 0).weekday,
+        4,
+        "1970-01-01 was a Thursday"
+    );
+}
+
+#[test]
+fn session_and_wksta_records_golden() {
+    let s = SessionInfo2 {
+        client: b"nbtclient".to_vec(),
+        user: Vec::new(),
+        connections: 1,
+        opens: 0,
+        users: 1,
+        session_time: 0,
+        idle_time: 0,
+        user_flags: 0,
+        client_type: b"Unknown Client".to_vec(),
+    };
+    let b = encode_all(std::slice::from_ref(&s), 0).unwrap();
+    let mut want = hex("1e000000 28000000 0100 0000 0100 00000000 00000000 00000000 29000000");
+    want.extend(b"nbtclient\0\0Unknown Client\0");
+    assert_eq!(b, want);
+    assert_eq!(decode_entries::<SessionInfo2>(&b, 1, 0).unwrap(), [s]);
+    let w = WkstaInfo10 {
+        computer: b"NBTD".to_vec(),
+        user: Vec::new(),
+        langroup: b"LABWG".to_vec(),
+        version_major: 4,
+        version_minor: 9,
+        logon_domain: b"LABWG".to_vec(),
+        other_domains: Vec::new(),
+    };
+    let b = encode_all(std::slice::from_ref(&w), 0).unwrap();
+    let mut want = hex("16000000 1b000000 1c000000 04 09 22000000 28000000");
+    want.extend(b"NBTD\0\0LABWG\0LABWG\0\0");
+    assert_eq!(b, want);
+    assert_eq!(decode_entries::<WkstaInfo10>(&b, 1, 0).unwrap(), [w]);
+}
+
 proptest! {
+    #[test]
+    fn new_records_round_trip(
+        sessions in proptest::collection::vec(strategy::session_info2(), 0..20),
+        wksta in strategy::wksta_info10(),
+        tod in strategy::time_of_day_info(),
+        converter in any::<u16>(),
+    ) {
+        let data = encode_all(&sessions, converter).unwrap();
+        prop_assert_eq!(
+            decode_entries::<SessionInfo2>(&data, sessions.len() as u16, converter).unwrap(),
+            sessions
+        );
+        let data = encode_all(std::slice::from_ref(&wksta), converter).unwrap();
+        prop_assert_eq!(decode_entries::<WkstaInfo10>(&data, 1, converter).unwrap(), vec![wksta]);
+        let data = encode_all(&[tod], converter).unwrap();
+        prop_assert_eq!(data.len(), 21);
+        prop_assert_eq!(decode_entries::<TimeOfDayInfo>(&data, 1, converter).unwrap(), vec![tod]);
+    }
+
+    #[test]
+    fn time_of_day_is_a_valid_date(secs in -2_000_000_000i64..8_000_000_000, zone in -840i16..=720) {
+        let t = TimeOfDayInfo::at(secs, zone);
+        prop_assert!((1..=12).contains(&t.month) && (1..=31).contains(&t.day));
+        prop_assert!(t.hours < 24 && t.mins < 60 && t.secs < 60 && t.weekday < 7);
+        prop_assert_eq!(t.timezone, zone);
+    }
+
     #[test]
     fn request_round_trip(r in strategy::rap_request()) {
         let b = r.to_vec().unwrap();
@@ -343,6 +526,9 @@ proptest! {
         }
         let _ = decode_entries::<ServerInfo1>(&b, n, c);
         let _ = decode_entries::<ShareInfo1>(&b, n, c);
+        let _ = decode_entries::<SessionInfo2>(&b, n, c);
+        let _ = decode_entries::<WkstaInfo10>(&b, n, c);
+        let _ = decode_entries::<TimeOfDayInfo>(&b, n, c);
         let _ = RapResponse::parse(&b, &b);
     }
 }
