@@ -240,7 +240,7 @@ impl SessionService {
         let conn = Connection {
             local_addr: local,
             system_time: filetime(SystemTime::now()),
-            time_zone: 0,
+            time_zone: crate::sys::time_zone(SystemTime::now()),
         };
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -279,6 +279,8 @@ impl SessionService {
                 local: &snapshot.local,
                 list: snapshot.lists.get(&local),
             };
+            let now = SystemTime::now();
+            server.set_clock(filetime(now), crate::sys::time_zone(now));
             let reply = server.handle_frame(&frame, &source);
             drop(snapshot);
             for f in &reply.frames {

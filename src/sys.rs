@@ -1,5 +1,5 @@
 //! Safe wrappers of the few Linux system calls std does not offer: user lookup, the switch to
-//! another user with one capability kept, the monotonic clock, and handing freed heap back to
+//! another user with one capability kept, the monotonic clock, the local time zone, and handing freed heap back to
 //! the kernel. The crate's other unsafe code is the batched socket calls (`daemon/mmsg.rs`) and
 //! the netlink socket (`daemon/netlink.rs`), each with its SAFETY comments.
 
@@ -190,6 +190,20 @@ pub fn trim_heap() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// The local time zone at `t`, in minutes west of UTC (UTC+2 is -120), as SMB and RAP carry
+/// it (Samba's `get_time_zone`); 0 when the C library cannot tell.
+pub fn time_zone(t: std::time::SystemTime) -> i16 {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as libc::time_t);
+    // SAFETY: localtime_r writes only into `tm`, which lives on this stack frame.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return 0;
+    }
+    (-(tm.tm_gmtoff / 60)).clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
 }
 
 #[cfg(test)]
