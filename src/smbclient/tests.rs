@@ -13,7 +13,7 @@ use crate::protocol::engine::session::{
 use crate::protocol::engine::{Instant as EngineInstant, Rng};
 use crate::protocol::wire::browse::Announcement;
 use crate::protocol::wire::rap::records::share_type;
-use crate::protocol::wire::ssn::SessionHeader;
+use crate::protocol::wire::ssn::{SessionHeader, SessionPacket};
 use tokio::net::TcpListener;
 
 use super::*;
@@ -111,6 +111,13 @@ async fn listing_peer(n: usize) -> (SocketAddrV4, Arc<AtomicUsize>) {
                 list: Some(&list),
             };
             while let Some(f) = read_frame(&mut s).await {
+                // A strict server: NOTBRAVO is not its name (ours accepts any, as smbd).
+                if let Ok(SessionPacket::SessionRequest(req)) = SessionPacket::parse(&f) {
+                    if req.called_name.name.base() == b"NOTBRAVO" {
+                        s.write_all(&[0x83, 0, 0, 1, 0x82]).await.unwrap();
+                        break;
+                    }
+                }
                 let r = server.handle_frame(&f, &src);
                 for out in &r.frames {
                     s.write_all(out).await.unwrap();

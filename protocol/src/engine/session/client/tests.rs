@@ -271,7 +271,10 @@ fn caps_on_rounds_and_entries() {
 fn negative_session_response_is_a_refusal() {
     let lab = Lab::new(&three());
     let src = lab.src();
-    let mut p = Pair::new(config("NOTBRAVO"), &src);
+    // Our listing server accepts any called name, as smbd; it refuses a Pathworks calling
+    // name (type R) with the same 0x82, which serves as the refusal here.
+    let strict = ClientConfig::new(nb("NOTBRAVO", 0x20), nb("NBT", b'R'), "10.0.0.2");
+    let mut p = Pair::new(strict, &src);
     let e = p.connect().unwrap_err();
     assert_eq!(
         e,
