@@ -153,6 +153,8 @@ fn full_file_parses() {
         max_servers_per_workgroup = 100
         max_workgroups = 10
         max_servers_total = 500
+        max_servers_per_source = 3
+        max_workgroups_per_source = 2
         master_probe_interval_ms = 1000
         honour_reset_state = true
         "#,
@@ -169,6 +171,8 @@ fn full_file_parses() {
             max_servers_per_workgroup: 100,
             max_workgroups: 10,
             max_servers_total: 500,
+            max_servers_per_source: 3,
+            max_workgroups_per_source: 2,
             master_probe_interval_ms: 1000,
             honour_reset_state: true,
             remote_announce: Vec::new(),
