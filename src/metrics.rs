@@ -332,6 +332,14 @@ pub fn render(s: &DaemonStatus) -> String {
     .sample(
         &[("service", "datagram"), ("reason", "impossible_source")],
         b.impossible_source,
+    )
+    .sample(
+        &[("service", "name"), ("reason", "rate_limit")],
+        c.rate_limited,
+    )
+    .sample(
+        &[("service", "datagram"), ("reason", "rate_limit")],
+        b.rate_limited,
     );
     Family::new(
         o,

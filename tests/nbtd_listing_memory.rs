@@ -56,8 +56,10 @@ fn listing_a_large_browse_list_leaves_no_copy_resident() {
     ) else {
         return;
     };
-    // Room for them all in one workgroup (the default cap is 2,048).
-    let config = "[browser]\nmax_servers_per_workgroup = 20000\nmax_servers_total = 20000\n";
+    // Room for them all in one workgroup (the default cap is 2,048), announced from one host
+    // (the default cap per source is 8).
+    let config = "[browser]\nmax_servers_per_workgroup = 20000\nmax_servers_total = 20000\n\
+                  max_servers_per_source = 20000\n";
     let d = daemon::start(&lan, 1, "HOLDER", Some(config), &[]);
     d.wait_for_status_within(
         Duration::from_secs(60),

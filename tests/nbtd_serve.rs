@@ -172,3 +172,82 @@ fn serves_names_on_loopback_and_releases_them_on_sigterm() {
         "the control socket is removed"
     );
 }
+
+/// Node status answers are limited per source (10 a second, bursts of 20, by default): a
+/// flood of spoofed requests cannot turn nbtd into an amplifier. Name queries are not limited,
+/// and another source still gets its answer.
+#[test]
+fn node_status_is_rate_limited_per_source_and_queries_are_not() {
+    use nbtd::protocol::wire::Emit;
+    use nbtd::protocol::wire::ns::NameServicePacket;
+    use std::net::UdpSocket;
+
+    let dir = Scratch::new("ratelimit");
+    let ports = free_ports();
+    let port = ports.0;
+    let mut args = port_args(ports);
+    args.extend([
+        "--interfaces".to_owned(),
+        "lo".into(),
+        "--netbios-name".into(),
+        "nbtdrate".into(),
+        "--workgroup".into(),
+        "TESTWG".into(),
+        "--no-local-master".into(),
+    ]);
+    args.extend(dir.daemon_paths());
+    let mut d = Daemon::start(&args);
+    wait_active(&mut d, &dir);
+    let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+
+    // Sends `n` requests built by `make` from `from` at once, and counts the answers that
+    // come within 1.5 s.
+    let burst = |from: Ipv4Addr, n: u16, make: &dyn Fn(u16) -> Vec<u8>| -> usize {
+        let s = UdpSocket::bind((from, 0)).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        for i in 0..n {
+            s.send_to(&make(i), server).unwrap();
+        }
+        let (mut got, end) = (0, Instant::now() + Duration::from_millis(1500));
+        let mut buf = [0u8; 1024];
+        while Instant::now() < end {
+            if s.recv_from(&mut buf).is_ok() {
+                got += 1;
+            }
+        }
+        got
+    };
+    let status = |i: u16| {
+        NameServicePacket::node_status_request(i, ScopedName::unscoped(NetbiosName::WILDCARD))
+            .to_vec()
+            .unwrap()
+    };
+    let query = |i: u16| {
+        NameServicePacket::name_query(i, name("nbtdrate", 0x20), false)
+            .to_vec()
+            .unwrap()
+    };
+    let flooder = Ipv4Addr::new(127, 0, 0, 3);
+    let answered = burst(flooder, 100, &status);
+    eprintln!("node status: {answered} of 100 answered from one source");
+    assert!(
+        (20..=40).contains(&answered),
+        "{answered} of 100 node status requests answered from one source"
+    );
+    let answered = burst(flooder, 100, &query);
+    assert_eq!(answered, 100, "name queries are not limited");
+    assert!(
+        burst(Ipv4Addr::new(127, 0, 0, 4), 1, &status) == 1,
+        "another source gets its node status"
+    );
+    let end = Instant::now() + PATIENCE;
+    loop {
+        let st = query_status(&dir.control_socket()).unwrap();
+        if st.name_service.rate_limited >= 60 {
+            break;
+        }
+        assert!(Instant::now() < end, "not counted: {:?}", st.name_service);
+        sleep(Duration::from_millis(50));
+    }
+}

@@ -400,3 +400,63 @@ fn requests_from_addresses_no_host_sends_from_are_dropped() {
             .any(|f| f.dst == SocketAddrV4::new(ip(9), 137))
     );
 }
+
+#[test]
+fn node_status_and_backup_lists_are_rate_limited_per_source() {
+    let mut lan = two_hosts();
+    let status =
+        NameServicePacket::node_status_request(2, ScopedName::unscoped(NetbiosName::WILDCARD))
+            .to_vec()
+            .unwrap();
+    let backups = BrowserFrame::GetBackupListRequest(GetBackupListRequest {
+        requested_count: 4,
+        token: 9,
+    });
+    let flooder = SocketAddrV4::new(ip(70), 40000);
+    let answers_to = |lan: &NodeLan, from: usize, to: SocketAddrV4| {
+        lan.wire[from..].iter().filter(|f| f.dst == to).count()
+    };
+    // 200 node status requests and 200 GetBackupLists in one simulated second, from one source.
+    let before = lan.wire.len();
+    for _ in 0..200 {
+        let now = lan.now;
+        let node = &mut lan.hosts[0].node;
+        node.handle_datagram(now, Service::Name, IFACE, flooder, false, &status);
+        let b = frame_from(ip(70), "FLOODER", nb(WG, 0x1d), &backups);
+        node.handle_datagram(
+            now,
+            Service::Datagram,
+            IFACE,
+            SocketAddrV4::new(ip(70), 138),
+            true,
+            &b,
+        );
+        lan.run_for(Duration::from_millis(5));
+    }
+    let statuses = answers_to(&lan, before, flooder);
+    let lists = answers_to(&lan, before, SocketAddrV4::new(ip(70), 138));
+    println!("in one second: {statuses} node status answers, {lists} backup lists");
+    // Bursts of 20 and 10, then 10 and 5 a second.
+    assert!(
+        (20..=31).contains(&statuses),
+        "{statuses} node status answers"
+    );
+    assert!((10..=16).contains(&lists), "{lists} backup lists");
+    assert_eq!(
+        lan.hosts[0].node.names().counters().rate_limited as usize,
+        200 - statuses
+    );
+    assert_eq!(
+        lan.hosts[0].node.browser().counters().rate_limited as usize,
+        200 - lists
+    );
+    // Another source is not held back by the first.
+    let other = SocketAddrV4::new(ip(71), 40000);
+    let before = lan.wire.len();
+    let now = lan.now;
+    lan.hosts[0]
+        .node
+        .handle_datagram(now, Service::Name, IFACE, other, false, &status);
+    lan.deliver();
+    assert_eq!(answers_to(&lan, before, other), 1);
+}

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::iface::Filter;
 use crate::protocol::NetbiosName;
 use crate::protocol::engine::browser::list::BrowseLimits;
+use crate::protocol::engine::limit::{DEFAULT_BROWSER_RATE, DEFAULT_STATUS_RATE};
 pub use check::remote_announce_targets;
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
@@ -94,6 +95,10 @@ pub struct Config {
     /// `nmblookup -A` and `nbtstat -A` show). `false` zeroes it, like the rest of the statistics
     /// block, which is always zero. Default `true`.
     pub node_status_mac: bool,
+    /// Node status answers a second that one source address gets, with bursts of twice that
+    /// (an answer is about 4.6 times its request, so unlimited answers amplify a flood of
+    /// spoofed requests). 0 turns the limit off. Default 10.
+    pub status_rate_per_source: u32,
     /// WINS servers (IPv4 addresses, separated by spaces or commas) to register the host's names
     /// with, as Samba's `wins server`: clients on other subnets that ask them then find this
     /// host. The names are registered by unicast with the first server that answers, for the
@@ -164,6 +169,9 @@ pub struct BrowserSection {
     pub max_servers_per_source: usize,
     /// Workgroups that the DomainAnnouncements heard from one address may hold. Default 4.
     pub max_workgroups_per_source: usize,
+    /// GetBackupList responses a second that one source address gets, with bursts of twice
+    /// that. 0 turns the limit off. Default 5.
+    pub backup_list_rate_per_source: u32,
     /// Milliseconds between checks that the local master still answers; a master that stops
     /// answering is replaced within about four of them. Default 3000.
     pub master_probe_interval_ms: u64,
@@ -188,6 +196,7 @@ impl Default for BrowserSection {
             max_servers_total: 16384,
             max_servers_per_source: BrowseLimits::default().max_servers_per_source,
             max_workgroups_per_source: BrowseLimits::default().max_workgroups_per_source,
+            backup_list_rate_per_source: DEFAULT_BROWSER_RATE.per_sec,
             master_probe_interval_ms: DEFAULT_MASTER_PROBE_MS,
             honour_reset_state: false,
             remote_announce: Vec::new(),
@@ -301,6 +310,7 @@ impl Default for Config {
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             answer_remote_subnets: false,
             node_status_mac: true,
+            status_rate_per_source: DEFAULT_STATUS_RATE.per_sec,
             wins_server: String::new(),
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             user: DEFAULT_USER.to_owned(),
@@ -513,6 +523,8 @@ pub struct Settings {
     pub answer_remote_subnets: bool,
     /// The MAC address as the unit ID of node status answers.
     pub node_status_mac: bool,
+    /// Node status answers a second per source address (0: no limit).
+    pub status_rate_per_source: u32,
     /// The WINS servers the names are registered with, in order (empty: none).
     pub wins_servers: Vec<Ipv4Addr>,
     /// The log filter.
@@ -686,6 +698,7 @@ impl Config {
             control_socket: self.control_socket.clone(),
             answer_remote_subnets: self.answer_remote_subnets,
             node_status_mac: self.node_status_mac,
+            status_rate_per_source: self.status_rate_per_source,
             wins_servers,
             log_level: self.log_level.clone(),
             user: self.drop_privileges.then(|| self.user.clone()),

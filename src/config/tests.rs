@@ -155,6 +155,7 @@ fn full_file_parses() {
         max_servers_total = 500
         max_servers_per_source = 3
         max_workgroups_per_source = 2
+        backup_list_rate_per_source = 7
         master_probe_interval_ms = 1000
         honour_reset_state = true
         "#,
@@ -173,6 +174,7 @@ fn full_file_parses() {
             max_servers_total: 500,
             max_servers_per_source: 3,
             max_workgroups_per_source: 2,
+            backup_list_rate_per_source: 7,
             master_probe_interval_ms: 1000,
             honour_reset_state: true,
             remote_announce: Vec::new(),

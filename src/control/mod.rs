@@ -354,6 +354,9 @@ pub struct NameServiceCounters {
     /// loopback on a LAN), dropped.
     #[serde(default)]
     pub impossible_source: u64,
+    /// Node status requests not answered: their source was over its rate limit.
+    #[serde(default)]
+    pub rate_limited: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -383,6 +386,7 @@ impl From<NameCounters> for NameServiceCounters {
             ignored: c.ignored,
             off_subnet: c.off_subnet,
             impossible_source: c.impossible_source,
+            rate_limited: c.rate_limited,
             positive_answers: c.positive_answers,
             negative_answers: c.negative_answers,
             node_status_answers: c.node_status_answers,
@@ -424,6 +428,9 @@ pub struct BrowserCounters {
     /// Frames from another host under our own name, ignored.
     #[serde(default)]
     pub forged_own_name: u64,
+    /// GetBackupList requests not answered: their source was over its rate limit.
+    #[serde(default)]
+    pub rate_limited: u64,
     /// Frames from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
     /// loopback on a LAN), dropped.
     #[serde(default)]
@@ -445,6 +452,7 @@ impl From<EngineBrowserCounters> for BrowserCounters {
             refused: c.refused,
             source_capped: c.source_capped,
             forged_own_name: c.forged_own_name,
+            rate_limited: c.rate_limited,
             impossible_source: c.impossible_source,
             elections_started: c.elections_started,
             elections_won: c.elections_won,

@@ -197,13 +197,15 @@ pub fn render_status(s: &DaemonStatus) -> String {
         out,
         "dropped input: {} malformed, {} off-subnet, {} from impossible sources, {} hostile \
          releases and conflict demands for our unique names, {} browser frames under our \
-         name, {} announcements over the per-source caps, {} on a full queue",
+         name, {} announcements over the per-source caps, {} answers over the per-source rate \
+         limits, {} on a full queue",
         c.malformed + g.malformed,
         c.off_subnet + g.off_subnet,
         c.impossible_source + b.impossible_source,
         c.hostile_ignored,
         b.forged_own_name,
         b.source_capped,
+        c.rate_limited + b.rate_limited,
         d.dropped_queue_full + c.queue_overflow
     );
     let _ = writeln!(

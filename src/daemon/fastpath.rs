@@ -21,6 +21,7 @@ use tokio::sync::mpsc::{self, error::TrySendError};
 use super::ifaces::{Inbound, Shared, Via};
 use super::mmsg::{RecvBatch, SendBatch};
 use crate::protocol::engine::answers::{AnswerTable, FastAnswer};
+use crate::protocol::engine::limit::RateLimiter;
 use crate::protocol::engine::{IfaceId, Service};
 
 /// Pause after a failed receive, so that a persistent error cannot spin.
@@ -131,6 +132,8 @@ impl Worker {
         let mut received = RecvBatch::new();
         let mut answers = SendBatch::<FastAnswer>::new();
         let (mut generation, mut table) = self.published.current();
+        // Node status answers per source, as the engine limits its own.
+        let mut limiter = RateLimiter::new(table.status_rate());
         loop {
             let r = received.receive(&*self.socket);
             if self.stop.load(Ordering::Acquire) {
@@ -147,6 +150,9 @@ impl Worker {
             };
             if self.published.generation() != generation {
                 (generation, table) = self.published.current();
+                if limiter.limit() != table.status_rate() {
+                    limiter.set_limit(table.status_rate());
+                }
             }
             for i in 0..n {
                 // An IPv4 socket receives from IPv4 peers only.
@@ -156,7 +162,14 @@ impl Worker {
                 let answer = answers
                     .slot()
                     .and_then(|slot| table.answer_into(src, data, slot));
+                let limited = matches!(answer, Some((FastAnswer::NodeStatus, _)))
+                    && !limiter.allow(std::time::Instant::now(), *src.ip());
                 match answer {
+                    Some(_) if limited => {
+                        self.shared
+                            .fast_rate_limited
+                            .fetch_add(1, Ordering::Relaxed);
+                    }
                     Some((kind, len)) => {
                         // Counted when queued, as the engine counts its answers.
                         let c = match kind {

@@ -59,6 +59,9 @@ pub(crate) struct Shared {
     pub fast_queries: AtomicU64,
     /// Node status requests the fast path answered, not yet added to the engine's counters.
     pub fast_statuses: AtomicU64,
+    /// Node status requests the fast path dropped over the per-source rate limit, not yet
+    /// added to the engine's counters.
+    pub fast_rate_limited: AtomicU64,
     /// Failed sends of the fast path.
     pub fast_send_errors: AtomicU64,
 }

@@ -43,6 +43,7 @@ use crate::protocol::engine::answers::AnswerTable;
 use crate::protocol::engine::browser::BrowserConfig;
 use crate::protocol::engine::browser::BrowserEvent;
 use crate::protocol::engine::browser::list::BrowseLimits;
+use crate::protocol::engine::limit::RateLimit;
 use crate::protocol::engine::names::{Disposition, NameConfig};
 use crate::protocol::engine::node::{Event, Node};
 use crate::protocol::engine::{IfaceAddr, IfaceId, Rng, Service, Transmit};
@@ -375,6 +376,7 @@ fn name_config(s: &Settings) -> NameConfig {
     c.port = s.ports.name;
     c.answer_remote_subnets = s.answer_remote_subnets;
     c.node_status_mac = s.node_status_mac;
+    c.status_rate = RateLimit::per_second(s.status_rate_per_source);
     c.wins_servers = s.wins_servers.clone();
     c
 }
@@ -397,6 +399,7 @@ fn browser_config(s: &Settings) -> BrowserConfig {
     c.port = s.ports.datagram;
     c.master_probe_interval = Duration::from_millis(b.master_probe_interval_ms);
     c.honour_reset_state = b.honour_reset_state;
+    c.response_rate = RateLimit::per_second(b.backup_list_rate_per_source);
     c.answer_remote_subnets = s.answer_remote_subnets;
     // Checked when the settings were resolved.
     c.remote_announce = crate::config::remote_announce_targets(b, s.workgroup).unwrap_or_default();
@@ -578,6 +581,10 @@ impl Daemon {
             self.node.count_fast_answers(q, s);
             // Queued by the fast path; those it failed to send are counted as send errors.
             self.sent[0] += q + s;
+        }
+        let limited = self.shared.fast_rate_limited.swap(0, Ordering::Relaxed);
+        if limited > 0 {
+            self.node.count_fast_rate_limited(limited);
         }
     }
 

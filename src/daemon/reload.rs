@@ -142,6 +142,14 @@ impl Daemon {
             "interfaces.rescan_interval_secs",
         );
         restart(old.wins_servers != new.wins_servers, "wins_server");
+        restart(
+            old.node_status_mac != new.node_status_mac,
+            "node_status_mac",
+        );
+        restart(
+            old.status_rate_per_source != new.status_rate_per_source,
+            "status_rate_per_source",
+        );
         restart(old.session != new.session, "session");
         restart(
             old.browser.local_master != new.browser.local_master,

@@ -17,6 +17,7 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 
 use super::IfaceAddr;
+use super::limit::RateLimit;
 
 /// What a fast answer answered, for the counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,9 @@ const BROADCAST_BIT: u8 = 0x10;
 /// The fast answers of one interface address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerTable {
+    /// The node status answers one source may get: the driver keeps its own
+    /// [`RateLimiter`](super::limit::RateLimiter) with this limit for the table's answers.
+    pub(crate) status_rate: RateLimit,
     /// The name service port: a packet from it and one of `own` is our own, and ignored.
     pub(crate) port: u16,
     /// Every address of this host.
@@ -66,6 +70,7 @@ impl AnswerTable {
     /// A table that answers nothing.
     pub fn empty() -> Self {
         AnswerTable {
+            status_rate: RateLimit::OFF,
             port: 0,
             own: Vec::new(),
             iface: None,
@@ -77,6 +82,13 @@ impl AnswerTable {
     /// Whether the table answers nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The node status answers one source may get from the table's answers (see
+    /// [`RateLimiter`](super::limit::RateLimiter)): the driver limits them as the engine limits
+    /// its own.
+    pub fn status_rate(&self) -> RateLimit {
+        self.status_rate
     }
 
     /// The longest answer in the table: a buffer this long holds any of them.

@@ -15,6 +15,7 @@
 pub mod answers;
 pub mod browser;
 pub mod dgram;
+pub mod limit;
 pub mod names;
 pub mod node;
 pub mod rng;

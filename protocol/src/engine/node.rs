@@ -49,6 +49,12 @@ impl Node {
         self.names.count_fast_answers(queries, statuses);
     }
 
+    /// Counts node status requests the driver's fast path dropped over the per-source rate
+    /// limit (see [`NameEngine::count_fast_rate_limited`]).
+    pub fn count_fast_rate_limited(&mut self, statuses: u64) {
+        self.names.count_fast_rate_limited(statuses);
+    }
+
     /// The browser engine.
     pub fn browser(&self) -> &BrowserEngine {
         &self.browser

@@ -110,7 +110,9 @@ impl BrowserEngine {
                 Disposition::Handled
             }
             BrowserFrame::RequestElection(e) if ours => self.on_election(now, id, &e, src, names),
-            BrowserFrame::GetBackupListRequest(r) if ours => self.on_backup_list_request(id, &r, m),
+            BrowserFrame::GetBackupListRequest(r) if ours => {
+                self.on_backup_list_request(now, id, &r, m)
+            }
             BrowserFrame::BecomeBackup { browser_to_promote }
                 if ours && browser_to_promote.eq_ignore_case(&self.name) =>
             {
@@ -234,6 +236,7 @@ impl BrowserEngine {
 
     pub(super) fn on_backup_list_request(
         &mut self,
+        now: Instant,
         id: IfaceId,
         r: &GetBackupListRequest,
         m: &Mailslot,
@@ -244,6 +247,13 @@ impl BrowserEngine {
         if s.role != Role::Master {
             return Disposition::Ignored("GetBackupListRequest to a browser that is not master");
         }
+        if !self.response_limiter.allow(now, *m.src.ip()) {
+            self.counters.rate_limited += 1;
+            return Disposition::Ignored("GetBackupListRequest over the source's rate limit");
+        }
+        let Some(s) = self.subnets.get(&id) else {
+            return Disposition::Ignored("unknown interface");
+        };
         let want = usize::from(r.requested_count.max(1));
         let mut servers = vec![self.name];
         servers.extend(

@@ -52,6 +52,7 @@ mod reconfigure;
 mod remote;
 mod takeover;
 
+use crate::engine::limit::{RateLimit, RateLimiter};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -163,6 +164,8 @@ pub struct BrowserConfig {
     /// Announce this host to these addresses as well, every [`REMOTE_ANNOUNCE_INTERVAL`], from
     /// the first interface address (none by default).
     pub remote_announce: Vec<RemoteAnnounce>,
+    /// GetBackupList responses one source may get ([`crate::engine::limit`]).
+    pub response_rate: RateLimit,
 }
 
 impl BrowserConfig {
@@ -187,6 +190,7 @@ impl BrowserConfig {
             honour_reset_state: false,
             answer_remote_subnets: false,
             remote_announce: Vec::new(),
+            response_rate: crate::engine::limit::DEFAULT_BROWSER_RATE,
         }
     }
 }
@@ -332,6 +336,8 @@ pub struct BrowserCounters {
     pub source_capped: u64,
     /// Frames from another host under our own name, ignored.
     pub forged_own_name: u64,
+    /// GetBackupList requests not answered: their source was over its rate limit.
+    pub rate_limited: u64,
     /// Frames from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
     /// loopback on a LAN), dropped.
     pub impossible_source: u64,
@@ -442,6 +448,8 @@ pub struct BrowserEngine {
     capped_report: Folded,
     /// Reports of forged frames under our name, folded.
     forged_report: Folded,
+    /// GetBackupList responses per source.
+    response_limiter: RateLimiter,
 }
 
 fn server_name(n: &NetbiosName) -> ServerName {
@@ -452,6 +460,7 @@ impl BrowserEngine {
     /// An engine with no interface yet; `rng` seeds its datagram IDs and election delays.
     pub fn new(config: BrowserConfig, mut rng: Rng) -> Self {
         let dgram = DatagramLayer::new(config.port, config.scope.clone(), rng.next_u16());
+        let response_rate = config.response_rate;
         BrowserEngine {
             name: server_name(&config.netbios_name),
             workgroup: server_name(&config.workgroup),
@@ -467,6 +476,7 @@ impl BrowserEngine {
             next_remote: None,
             capped_report: Folded::default(),
             forged_report: Folded::default(),
+            response_limiter: RateLimiter::new(response_rate),
         }
     }
 

@@ -6,7 +6,8 @@ use super::{BrowserConfig, BrowserEngine, Instant, RemoteAnnounce, Role};
 impl BrowserEngine {
     /// Takes up the settings of `new` that can change while the browser runs: the comment, the
     /// OS level, preferred master, the browse-list caps, the master probe interval,
-    /// `honour_reset_state` and the remote announcements. The identity (names, workgroup,
+    /// `honour_reset_state`, the rate limit of GetBackupList responses and the remote
+    /// announcements. The identity (names, workgroup,
     /// scope, port, server type), `local_master` and `answer_remote_subnets` stay as they are:
     /// they need a restart.
     ///
@@ -24,13 +25,16 @@ impl BrowserEngine {
             || c.preferred_master != new.preferred_master
             || c.limits != new.limits
             || c.master_probe_interval != new.master_probe_interval
-            || c.honour_reset_state != new.honour_reset_state;
+            || c.honour_reset_state != new.honour_reset_state
+            || c.response_rate != new.response_rate;
         c.comment = new.comment.clone();
         c.os_level = new.os_level;
         c.preferred_master = new.preferred_master;
         c.limits = new.limits;
         c.master_probe_interval = new.master_probe_interval;
         c.honour_reset_state = new.honour_reset_state;
+        c.response_rate = new.response_rate;
+        self.response_limiter.set_limit(new.response_rate);
         let old_remote = std::mem::replace(&mut c.remote_announce, new.remote_announce.clone());
         let remote = old_remote != new.remote_announce;
         let limits = c.limits;

@@ -41,6 +41,7 @@ impl NameEngine {
 
     pub(super) fn on_node_status(
         &mut self,
+        now: Instant,
         id: IfaceId,
         src: SocketAddrV4,
         broadcast: bool,
@@ -54,6 +55,11 @@ impl NameEngine {
         let wildcard_unicast = qname.name.is_wildcard() && !broadcast;
         if !ours && !wildcard_unicast {
             return Disposition::Ignored("node status for a name not ours");
+        }
+        // A node status answer is about 4.6 times its request: each source gets a few a second.
+        if !self.status_limiter.allow(now, *src.ip()) {
+            self.counters.rate_limited += 1;
+            return Disposition::Ignored("node status over the source's rate limit");
         }
         let answer = self.status_answer(iface, p.trn_id, qname);
         self.counters.node_status_answers += 1;
@@ -189,6 +195,7 @@ impl NameEngine {
             FastAnswer::NodeStatus,
         );
         Some(AnswerTable {
+            status_rate: self.config.status_rate,
             port: self.config.port,
             own: self.ifaces.values().map(|i| i.addr.addr).collect(),
             iface: Some(iface.addr.clone()),
@@ -205,6 +212,15 @@ impl NameEngine {
         c.positive_answers += queries;
         c.node_status_answers += statuses;
         c.sent += queries + statuses;
+    }
+
+    /// Counts node status requests a driver did not answer from an [`AnswerTable`] because
+    /// their source was over [`AnswerTable::status_rate`], as if the engine had dropped them.
+    pub fn count_fast_rate_limited(&mut self, statuses: u64) {
+        let c = &mut self.counters;
+        c.received += statuses;
+        c.ignored += statuses;
+        c.rate_limited += statuses;
     }
 }
 

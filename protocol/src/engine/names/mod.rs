@@ -33,6 +33,7 @@ mod client;
 mod defence;
 pub mod wins;
 
+use crate::engine::limit::{DEFAULT_STATUS_RATE, RateLimit, RateLimiter};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub struct NameConfig {
     /// The WINS servers the names are also registered with by unicast, tried in order
     /// ([`wins`]); none by default.
     pub wins_servers: Vec<Ipv4Addr>,
+    /// Node status answers one source may get ([`crate::engine::limit`]).
+    pub status_rate: RateLimit,
 }
 
 impl NameConfig {
@@ -98,6 +101,7 @@ impl NameConfig {
             port: NAME_SERVICE_PORT,
             answer_ttl: DEFAULT_ANSWER_TTL,
             answer_remote_subnets: false,
+            status_rate: DEFAULT_STATUS_RATE,
             node_status_mac: true,
             wins_servers: Vec::new(),
         }
@@ -262,6 +266,8 @@ pub struct NameCounters {
     /// Datagrams from an address no host sends from (broadcast, network, 0.0.0.0, multicast,
     /// loopback on a LAN): forged to reflect an answer to the whole LAN, dropped.
     pub impossible_source: u64,
+    /// Node status requests not answered: their source was over its rate limit.
+    pub rate_limited: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -361,6 +367,8 @@ pub struct NameEngine {
     generation: u64,
     /// The WINS client, when a server is configured.
     wins: Option<wins::WinsClient>,
+    /// Node status answers per source.
+    status_limiter: RateLimiter,
 }
 
 impl NameEngine {
@@ -374,6 +382,7 @@ impl NameEngine {
             config.scope.clone(),
             &config.names(),
         );
+        let config_status_rate = config.status_rate;
         NameEngine {
             config,
             rng,
@@ -386,6 +395,7 @@ impl NameEngine {
             queries: Vec::new(),
             next_query: 0,
             generation: 0,
+            status_limiter: RateLimiter::new(config_status_rate),
             wins,
         }
     }
@@ -662,7 +672,9 @@ impl NameEngine {
         let broadcast = to_broadcast;
         match p.kind() {
             PacketKind::NameQueryRequest => self.on_query(id, src, broadcast, &p, qname),
-            PacketKind::NodeStatusRequest => self.on_node_status(id, src, broadcast, &p, qname),
+            PacketKind::NodeStatusRequest => {
+                self.on_node_status(now, id, src, broadcast, &p, qname)
+            }
             // A refresh of one of our unique names by another host claims the name just as a
             // registration does, and is defended the same way (see `on_registration`).
             PacketKind::NameRegistrationRequest
