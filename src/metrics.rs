@@ -343,6 +343,20 @@ pub fn render(s: &DaemonStatus) -> String {
     );
     Family::new(
         o,
+        "nbtd_poisoner_answers_total",
+        "counter",
+        "Answers to the poisoner detector's canary queries, which no honest host sends.",
+    )
+    .sample(&[], c.poisoner_answers);
+    Family::new(
+        o,
+        "nbtd_poisoners",
+        "gauge",
+        "NBT-NS poisoners the canary found (the 16 latest).",
+    )
+    .sample(&[], s.poisoners.len() as u64);
+    Family::new(
+        o,
         "nbtd_group_releases_total",
         "counter",
         "Releases of our group names by other members, as each sends when it stops (normal).",

@@ -341,3 +341,84 @@ fn group_releases_are_normal_and_unique_releases_stay_hostile() {
         PacketKind::PositiveNameQueryResponse
     );
 }
+
+/// The canary queries ALPHA broadcast since wire entry `from`: (transaction ID, name).
+fn canaries(lan: &Lan, from: usize) -> Vec<(u16, ScopedName)> {
+    let mut v: Vec<(u16, ScopedName)> = Vec::new();
+    for s in &lan.wire[from..] {
+        let p = parse(&s.payload);
+        if p.kind() == PacketKind::NameQueryRequest && !v.iter().any(|(t, _)| *t == p.trn_id) {
+            v.push((p.trn_id, p.questions[0].name.clone()));
+        }
+    }
+    v
+}
+
+#[test]
+fn the_canary_names_a_poisoner_that_answers_names_nobody_holds() {
+    use nbt_protocol::engine::names::canary::CanaryKind;
+    let mut c = config("ALPHA");
+    c.canary_interval = Some(Duration::from_secs(60));
+    let mut lan = Lan::new();
+    lan.add_host(1, c, 1);
+    lan.run_for(Duration::from_secs(1));
+    let start = lan.wire.len();
+    lan.run_for(Duration::from_secs(59));
+    assert_eq!(
+        canaries(&lan, start).len(),
+        3,
+        "one round a minute: a random name, <1D>, ours"
+    );
+
+    // A poisoner at 198.18.0.66 answers each of them, as Responder answers every name.
+    let poisoner = SocketAddrV4::new(ip(66), 137);
+    let round = canaries(&lan, start);
+    for (trn_id, q) in &round {
+        let answer = NameServicePacket::positive_query_response(
+            *trn_id,
+            q.clone(),
+            300,
+            vec![NbAddress::b_node(ip(66), false)],
+        );
+        lan.inject_to(0, poisoner, false, &answer.to_vec().unwrap());
+    }
+    lan.run_for(Duration::from_secs(2));
+    let seen: Vec<_> = lan.hosts[0]
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            NameEvent::PoisonerAnswered {
+                from,
+                claimed,
+                kind,
+                ..
+            } => Some((*from, *claimed, *kind)),
+            NameEvent::QueryResult { .. } => panic!("a canary's result leaked: {e:?}"),
+            _ => None,
+        })
+        .collect();
+    // The <1D> answer alone is a master's, as any master would give.
+    assert_eq!(
+        seen,
+        [
+            (ip(66), ip(66), CanaryKind::Unregistered),
+            (ip(66), ip(66), CanaryKind::OurName),
+        ],
+        "{round:?}"
+    );
+    assert_eq!(lan.hosts[0].engine.counters().poisoner_answers, 2);
+    // The random name is new every round, and not one anybody holds.
+    let start = lan.wire.len();
+    lan.run_for(Duration::from_secs(60));
+    let next = canaries(&lan, start);
+    assert_eq!(next.len(), 3);
+    assert_ne!(next[0].1, round[0].1);
+
+    // Off, nothing goes out.
+    let mut lan = Lan::new();
+    lan.add_host(1, config("ALPHA"), 1);
+    lan.run_for(Duration::from_secs(1));
+    let start = lan.wire.len();
+    lan.run_for(Duration::from_secs(3600));
+    assert!(canaries(&lan, start).is_empty());
+}

@@ -19,6 +19,11 @@ use crate::iface::Filter;
 use crate::protocol::NetbiosName;
 use crate::protocol::engine::browser::list::BrowseLimits;
 use crate::protocol::engine::limit::{DEFAULT_BROWSER_RATE, DEFAULT_STATUS_RATE};
+use crate::protocol::engine::names::canary::DEFAULT_CANARY_INTERVAL;
+
+/// The seconds `canary_interval_secs` may give, besides 0 (off): a round is three broadcasts an
+/// interface, so not more often than every few seconds; at least once a week.
+const CANARY_SECS: std::ops::RangeInclusive<u64> = 5..=604_800;
 pub use check::remote_announce_targets;
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
@@ -99,6 +104,11 @@ pub struct Config {
     /// (an answer is about 4.6 times its request, so unlimited answers amplify a flood of
     /// spoofed requests). 0 turns the limit off. Default 10.
     pub status_rate_per_source: u32,
+    /// Seconds between the poisoner detector's rounds: a broadcast query on each interface for
+    /// a random name nobody registered (and for this host's own name and the workgroup's
+    /// master), which only an NBT-NS poisoner such as Responder answers. A poisoner is logged
+    /// with its address and MAC and shown by `nbt daemon`. 0 turns it off. Default 300.
+    pub canary_interval_secs: u64,
     /// WINS servers (IPv4 addresses, separated by spaces or commas) to register the host's names
     /// with, as Samba's `wins server`: clients on other subnets that ask them then find this
     /// host. The names are registered by unicast with the first server that answers, for the
@@ -311,6 +321,7 @@ impl Default for Config {
             answer_remote_subnets: false,
             node_status_mac: true,
             status_rate_per_source: DEFAULT_STATUS_RATE.per_sec,
+            canary_interval_secs: DEFAULT_CANARY_INTERVAL.as_secs(),
             wins_server: String::new(),
             log_level: DEFAULT_LOG_LEVEL.to_owned(),
             user: DEFAULT_USER.to_owned(),
@@ -461,6 +472,17 @@ pub enum ConfigError {
         /// What is wrong and what is allowed.
         reason: String,
     },
+    /// `canary_interval_secs` is out of range.
+    #[error(
+        "canary_interval_secs = {value}: give 0 to turn the poisoner detector off, or {} to {} \
+         seconds between its rounds (300 by default)",
+        CANARY_SECS.start(),
+        CANARY_SECS.end()
+    )]
+    BadCanary {
+        /// The value given.
+        value: u64,
+    },
     /// `user` cannot name a user.
     #[error(
         "user = {value:?} is not a user name: give an unprivileged user such as \"nbtd\", or \
@@ -525,6 +547,8 @@ pub struct Settings {
     pub node_status_mac: bool,
     /// Node status answers a second per source address (0: no limit).
     pub status_rate_per_source: u32,
+    /// How often the poisoner detector runs (`None`: never).
+    pub canary_interval: Option<Duration>,
     /// The WINS servers the names are registered with, in order (empty: none).
     pub wins_servers: Vec<Ipv4Addr>,
     /// The log filter.
@@ -681,6 +705,11 @@ impl Config {
         };
         let wins_servers = check::wins_servers(&self.wins_server)?;
         check_browser(&self.browser)?;
+        if self.canary_interval_secs != 0 && !CANARY_SECS.contains(&self.canary_interval_secs) {
+            return Err(ConfigError::BadCanary {
+                value: self.canary_interval_secs,
+            });
+        }
         remote_announce_targets(&self.browser, workgroup)?;
         check_session(&self.session, &self.shares)?;
         let secs = self.interfaces.rescan_interval_secs;
@@ -699,6 +728,8 @@ impl Config {
             answer_remote_subnets: self.answer_remote_subnets,
             node_status_mac: self.node_status_mac,
             status_rate_per_source: self.status_rate_per_source,
+            canary_interval: (self.canary_interval_secs > 0)
+                .then(|| Duration::from_secs(self.canary_interval_secs)),
             wins_servers,
             log_level: self.log_level.clone(),
             user: self.drop_privileges.then(|| self.user.clone()),

@@ -255,6 +255,11 @@ fn bad_values_say_what_to_do() {
         f(&mut c);
         c.resolve(host("h")).unwrap_err().to_string()
     };
+    let e = with(&|c| c.canary_interval_secs = 2);
+    assert!(
+        e.contains("give 0 to turn the poisoner detector off"),
+        "{e}"
+    );
     let e = with(&|c| c.netbios_name = Some("THIS-NAME-IS-TOO-LONG".into()));
     assert!(e.contains("at most 15"), "{e}");
     let e = with(&|c| c.workgroup = "BAD*WG".into());

@@ -110,6 +110,29 @@ pub struct DaemonStatus {
     /// The names with the WINS server (`wins_server`), when one is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wins: Option<WinsClientStatus>,
+    /// NBT-NS poisoners the canary found (`canary_interval_secs`), newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poisoners: Vec<PoisonerStatus>,
+}
+
+/// A host that answered a canary query no honest host answers: an NBT-NS poisoner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoisonerStatus {
+    /// Its address.
+    pub address: Ipv4Addr,
+    /// Its MAC address (`aa:bb:cc:dd:ee:ff`), when the neighbour table knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    /// The name of its latest answer, as `NAME<xx>`.
+    pub name: String,
+    /// What that name was: "a name nobody registered", "our own unique name", ...
+    pub what: String,
+    /// Its answers to canary queries.
+    pub answers: u64,
+    /// When it first answered (Unix seconds).
+    pub first_seen_unix: u64,
+    /// When it last answered (Unix seconds).
+    pub last_seen_unix: u64,
 }
 
 /// The WINS client: the server in use, the address registered there and each name.
@@ -357,6 +380,9 @@ pub struct NameServiceCounters {
     /// Node status requests not answered: their source was over its rate limit.
     #[serde(default)]
     pub rate_limited: u64,
+    /// Answers to the poisoner detector's canary queries that no honest host sends.
+    #[serde(default)]
+    pub poisoner_answers: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -387,6 +413,7 @@ impl From<NameCounters> for NameServiceCounters {
             off_subnet: c.off_subnet,
             impossible_source: c.impossible_source,
             rate_limited: c.rate_limited,
+            poisoner_answers: c.poisoner_answers,
             positive_answers: c.positive_answers,
             negative_answers: c.negative_answers,
             node_status_answers: c.node_status_answers,

@@ -68,6 +68,20 @@ pub fn render_status(s: &DaemonStatus) -> String {
     if !s.aliases.is_empty() {
         let _ = writeln!(out, "aliases: {}", s.aliases.join(", "));
     }
+    // A poisoner on the LAN is the first thing an admin must see.
+    for p in &s.poisoners {
+        let mac = p.mac.as_deref().unwrap_or("MAC unknown");
+        let times = if p.answers == 1 {
+            "once".to_owned()
+        } else {
+            format!("{} times", p.answers)
+        };
+        let _ = writeln!(
+            out,
+            "POISONER {} ({mac}) answered {} ({}), {times}",
+            p.address, p.name, p.what
+        );
+    }
     if !s.remote_announce.is_off() {
         let targets: Vec<String> = s
             .remote_announce

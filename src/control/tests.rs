@@ -72,6 +72,7 @@ pub(crate) fn sample() -> DaemonStatus {
         reloads: ReloadCounters::default(),
         remote_announce: RemoteAnnounceStatus::default(),
         wins: None,
+        poisoners: Vec::new(),
     }
 }
 

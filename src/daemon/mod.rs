@@ -18,6 +18,7 @@ mod ifaces;
 mod mmsg;
 mod netlink;
 mod persist;
+mod poisoners;
 mod reload;
 mod report;
 mod rescan;
@@ -156,6 +157,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
         dgram: DatagramServiceCounters::default(),
         sent: [0; 2],
         history: history::History::default(),
+        poisoners: poisoners::Poisoners::default(),
         reloads: crate::control::ReloadCounters::default(),
         persist,
         session,
@@ -377,6 +379,7 @@ fn name_config(s: &Settings) -> NameConfig {
     c.answer_remote_subnets = s.answer_remote_subnets;
     c.node_status_mac = s.node_status_mac;
     c.status_rate = RateLimit::per_second(s.status_rate_per_source);
+    c.canary_interval = s.canary_interval;
     c.wins_servers = s.wins_servers.clone();
     c
 }
@@ -440,6 +443,8 @@ struct Daemon {
     sent: [u64; 2],
     /// The last elections and role changes on each interface address.
     history: history::History,
+    /// NBT-NS poisoners the canary found.
+    poisoners: poisoners::Poisoners,
     /// Configuration reloads.
     reloads: crate::control::ReloadCounters,
     /// The browse list on disk.

@@ -150,6 +150,10 @@ impl Daemon {
             old.status_rate_per_source != new.status_rate_per_source,
             "status_rate_per_source",
         );
+        restart(
+            old.canary_interval != new.canary_interval,
+            "canary_interval_secs",
+        );
         restart(old.session != new.session, "session");
         restart(
             old.browser.local_master != new.browser.local_master,

@@ -138,7 +138,7 @@ impl Daemon {
         }
     }
 
-    fn log_name_event(&self, e: NameEvent) {
+    fn log_name_event(&mut self, e: NameEvent) {
         match e {
             NameEvent::Registered { iface, name, group } => {
                 info!(%name, group, interface = %self.label(iface), "name registered");
@@ -191,6 +191,24 @@ impl Daemon {
                     %name, %from, repeats, interface = %self.label(iface),
                     "{from} left the group {name} (a member that stops releases it){}",
                     folded(repeats)
+                );
+            }
+            NameEvent::PoisonerAnswered {
+                iface,
+                from,
+                claimed,
+                name,
+                kind,
+            } => {
+                let what = kind.describe();
+                let mac = self.poisoners.record(from, name.to_string(), what);
+                let mac = mac.as_deref().unwrap_or("MAC unknown");
+                let on = self.label(iface);
+                warn!(
+                    %from, mac, %name, %claimed, interface = %on,
+                    "NBT-NS poisoner: {from} ({mac}) answered a broadcast query for {name}, {what}, \
+                     claiming it is at {claimed}; hosts on {on} that look names up by broadcast \
+                     may be sending it their credentials: find and stop it"
                 );
             }
             NameEvent::ConflictDemandIgnored {
@@ -397,6 +415,7 @@ impl Daemon {
             reloads: self.reloads,
             remote_announce: self.remote_announce_status(),
             wins: self.wins_status(),
+            poisoners: self.poisoners.status(),
         }
     }
 

@@ -53,6 +53,9 @@ impl NameEngine {
 
     pub(super) fn finish_query(&mut self, index: usize) {
         let q = self.queries.swap_remove(index);
+        if self.canary_result(&q) {
+            return;
+        }
         self.event(NameEvent::QueryResult {
             id: q.id,
             iface: q.iface,

@@ -29,6 +29,7 @@
 //!   normal (every member sends it when it stops) and is counted apart from attacks.
 
 mod answer;
+pub mod canary;
 mod client;
 mod defence;
 pub mod wins;
@@ -88,6 +89,9 @@ pub struct NameConfig {
     pub wins_servers: Vec<Ipv4Addr>,
     /// Node status answers one source may get ([`crate::engine::limit`]).
     pub status_rate: RateLimit,
+    /// How often the poisoner detector asks for names nobody should answer ([`canary`]);
+    /// `None` (the engine's default) never.
+    pub canary_interval: Option<Duration>,
 }
 
 impl NameConfig {
@@ -102,6 +106,7 @@ impl NameConfig {
             answer_ttl: DEFAULT_ANSWER_TTL,
             answer_remote_subnets: false,
             status_rate: DEFAULT_STATUS_RATE,
+            canary_interval: None,
             node_status_mac: true,
             wins_servers: Vec::new(),
         }
@@ -217,6 +222,20 @@ pub enum NameEvent {
         /// Further demands folded into this report.
         repeats: u32,
     },
+    /// Another host answered one of the poisoner detector's canary queries ([`canary`]): a
+    /// name nobody registered, our own unique name, or a second `<1D>`.
+    PoisonerAnswered {
+        /// Interface address.
+        iface: IfaceId,
+        /// Who answered.
+        from: Ipv4Addr,
+        /// The address its answer gave for the name.
+        claimed: Ipv4Addr,
+        /// The name asked for.
+        name: NetbiosName,
+        /// What was asked, and so what the answer means.
+        kind: canary::CanaryKind,
+    },
     /// A query started with [`NameEngine::query`] finished.
     QueryResult {
         /// The query.
@@ -268,6 +287,8 @@ pub struct NameCounters {
     pub impossible_source: u64,
     /// Node status requests not answered: their source was over its rate limit.
     pub rate_limited: u64,
+    /// Answers to the poisoner detector's canary queries that no honest host sends.
+    pub poisoner_answers: u64,
     /// Positive query answers sent.
     pub positive_answers: u64,
     /// Negative query answers sent.
@@ -369,6 +390,8 @@ pub struct NameEngine {
     wins: Option<wins::WinsClient>,
     /// Node status answers per source.
     status_limiter: RateLimiter,
+    /// The poisoner detector.
+    canary: canary::Canary,
 }
 
 impl NameEngine {
@@ -396,6 +419,7 @@ impl NameEngine {
             next_query: 0,
             generation: 0,
             status_limiter: RateLimiter::new(config_status_rate),
+            canary: canary::Canary::default(),
             wins,
         }
     }
@@ -425,6 +449,7 @@ impl NameEngine {
         for (name, group) in self.config.names() {
             self.register(now, id, name, group);
         }
+        self.arm_canary(now);
         self.wins_choose(now, true);
     }
 
@@ -540,6 +565,7 @@ impl NameEngine {
             .flat_map(|i| i.entries.iter().filter_map(|e| e.due))
             .chain(self.queries.iter().map(|q| q.due))
             .chain(self.wins.as_ref().and_then(|w| w.due()))
+            .chain(self.canary.next)
             .min()
     }
 
@@ -548,6 +574,7 @@ impl NameEngine {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.advance_queries(now);
         self.wins_timeout(now);
+        self.canary_timeout(now);
         let ids: Vec<IfaceId> = self.ifaces.keys().copied().collect();
         for id in ids {
             let Some(iface) = self.ifaces.get_mut(&id) else {
