@@ -491,8 +491,24 @@ pub fn render(s: &DaemonStatus) -> String {
         )
         .sample(&[("outcome", "accepted")], k.accepted)
         .sample(&[("outcome", "refused_busy")], k.refused_busy)
+        .sample(&[("outcome", "refused_per_source")], k.refused_per_source)
         .sample(&[("outcome", "closed_on_error")], k.closed_on_error)
         .sample(&[("outcome", "timed_out")], k.timed_out);
+        Family::new(
+            o,
+            "nbtd_session_timeouts_total",
+            "counter",
+            "Session service connections closed for a timeout, by phase (handshake: no whole \
+             session request in time; write: a reply not read in time; idle: no request).",
+        )
+        .sample(&[("phase", "handshake")], k.handshake_timeouts)
+        .sample(&[("phase", "write")], k.write_timeouts)
+        .sample(
+            &[("phase", "idle")],
+            k.timed_out
+                .saturating_sub(k.handshake_timeouts)
+                .saturating_sub(k.write_timeouts),
+        );
     }
     if let Some(w) = &s.wins {
         let mut by_state = [0usize; 4];

@@ -71,9 +71,21 @@ pub(super) fn check_session(s: &SessionSection, shares: &[ShareConfig]) -> Resul
             "give a number from 1 to 4096".into(),
         ));
     }
+    if !(1..=s.max_connections).contains(&s.max_connections_per_source) {
+        return Err(bad(
+            "session.max_connections_per_source",
+            s.max_connections_per_source.to_string(),
+            format!(
+                "give a number from 1 to session.max_connections ({}): one address holds part \
+                 of the connections",
+                s.max_connections
+            ),
+        ));
+    }
     for (key, v) in [
         ("session.handshake_timeout_secs", s.handshake_timeout_secs),
         ("session.idle_timeout_secs", s.idle_timeout_secs),
+        ("session.write_timeout_secs", s.write_timeout_secs),
     ] {
         if !(1..=3600).contains(&v) {
             return Err(bad(key, v.to_string(), "give 1 to 3600 seconds".into()));

@@ -24,6 +24,7 @@ use crate::protocol::engine::names::canary::DEFAULT_CANARY_INTERVAL;
 /// The seconds `canary_interval_secs` may give, besides 0 (off): a round is three broadcasts an
 /// interface, so not more often than every few seconds; at least once a week.
 const CANARY_SECS: std::ops::RangeInclusive<u64> = 5..=604_800;
+use crate::session::SessionLimits;
 pub use check::remote_announce_targets;
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
@@ -236,10 +237,15 @@ pub struct SessionSection {
     pub enabled: SessionMode,
     /// Connections served at once; more are closed at once. Default 64.
     pub max_connections: usize,
-    /// Seconds a new connection has to send its session request. Default 10.
+    /// Connections served at once from one source address (at most `max_connections`); more
+    /// from it are closed at once. Default 8.
+    pub max_connections_per_source: usize,
+    /// Seconds a new connection has to send its whole session request. Default 10.
     pub handshake_timeout_secs: u64,
     /// Seconds a connection may stay silent before it is closed. Default 120.
     pub idle_timeout_secs: u64,
+    /// Seconds a client has to take each reply before it is closed. Default 20.
+    pub write_timeout_secs: u64,
     /// Largest frame accepted from a client, in bytes (1028 to 131075). Default 16388.
     pub max_frame_len: usize,
 }
@@ -249,8 +255,10 @@ impl Default for SessionSection {
         SessionSection {
             enabled: SessionMode::Auto,
             max_connections: 64,
+            max_connections_per_source: SessionLimits::default().max_connections_per_source,
             handshake_timeout_secs: 10,
             idle_timeout_secs: 120,
+            write_timeout_secs: SessionLimits::default().write_timeout.as_secs(),
             max_frame_len: 16 * 1024 + 4,
         }
     }

@@ -19,6 +19,8 @@ fn session_and_shares() {
     assert_eq!(s.session.enabled, SessionMode::Yes);
     assert_eq!(s.session.max_connections, 8);
     assert_eq!(s.session.idle_timeout_secs, 120, "defaults fill the rest");
+    assert_eq!(s.session.max_connections_per_source, 8);
+    assert_eq!(s.session.write_timeout_secs, 20);
     assert_eq!(s.shares.len(), 2);
     assert_eq!(s.shares[0].kind, ShareKind::Disk);
     assert_eq!(s.shares[1].kind, ShareKind::Printer);
@@ -30,11 +32,32 @@ fn session_and_shares() {
         ),
         ("[session]\nmax_connections = 0", "session.max_connections"),
         ("[session]\nmax_frame_len = 100", "session.max_frame_len"),
+        (
+            "[session]\nmax_connections_per_source = 0",
+            "session.max_connections_per_source",
+        ),
+        (
+            "[session]\nmax_connections = 4\nmax_connections_per_source = 5",
+            "session.max_connections_per_source",
+        ),
+        (
+            "[session]\nwrite_timeout_secs = 0",
+            "session.write_timeout_secs",
+        ),
     ] {
         let e = Config::parse(text).unwrap().resolve(host("h")).unwrap_err();
         assert!(e.to_string().starts_with(key), "{text}: {e}");
     }
     assert!(Config::parse("[session]\nenabled = \"maybe\"").is_err());
+    let e = Config::parse("[session]\nmax_connections = 4\nmax_connections_per_source = 5")
+        .unwrap()
+        .resolve(host("h"))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("give a number from 1 to session.max_connections (4)"),
+        "{e}"
+    );
     assert!(Config::parse("[[share]]\nname = \"x\"\nsize = 1").is_err());
 }
 

@@ -165,8 +165,16 @@ pub fn render_status(s: &DaemonStatus) -> String {
         let _ = writeln!(
             out,
             "session service: TCP on {} addresses; {} connections, {} refused when busy, \
-             {} closed on errors, {} timed out",
-            x.serving, c.accepted, c.refused_busy, c.closed_on_error, c.timed_out
+             {} refused over the per-source cap, {} closed on errors, {} timed out ({} in the \
+             handshake, {} not reading replies)",
+            x.serving,
+            c.accepted,
+            c.refused_busy,
+            c.refused_per_source,
+            c.closed_on_error,
+            c.timed_out,
+            c.handshake_timeouts,
+            c.write_timeouts
         );
     }
     let c = &s.name_service;

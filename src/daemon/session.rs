@@ -73,8 +73,10 @@ impl SessionRuntime {
         let s = &settings.session;
         let limits = SessionLimits {
             max_connections: s.max_connections,
+            max_connections_per_source: s.max_connections_per_source,
             handshake_timeout: Duration::from_secs(s.handshake_timeout_secs),
             idle_timeout: Duration::from_secs(s.idle_timeout_secs),
+            write_timeout: Duration::from_secs(s.write_timeout_secs),
             max_frame_len: s.max_frame_len,
         };
         (
