@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod exit;
+pub mod fsafe;
 pub mod iface;
 pub mod metrics;
 pub mod notify;

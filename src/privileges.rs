@@ -166,7 +166,7 @@ impl Plan {
     /// Checks, as the user, that the state directory takes new files.
     pub fn check_state_dir(&self, dir: &Path) -> Result<(), PrivilegeError> {
         let probe = dir.join(format!(".nbtd-write-check-{}", std::process::id()));
-        match std::fs::File::create(&probe) {
+        match crate::fsafe::create_new(&probe) {
             Ok(_) => {
                 let _ = std::fs::remove_file(&probe);
                 Ok(())

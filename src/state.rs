@@ -1,8 +1,11 @@
 //! The browse-list state file, so that the list survives a restart.
 //!
-//! - Written atomically: a temporary file in the same directory is written and fsynced, renamed
+//! - Written atomically ([`fsafe::write_atomic`]): a temporary file in the same directory is
+//!   created afresh (a link planted there is removed, not followed), written and fsynced, renamed
 //!   over the old file, and the directory is fsynced. A crash at any point leaves either the old
 //!   file or the new one, never a torn one.
+//! - Read with care ([`fsafe::read_regular`]): only a regular file, never through a symbolic
+//!   link, and at most 32 MiB of it; anything else is moved aside like a corrupt file.
 //! - Each entry keeps the lifetime it had left, minus the time the daemon was down, so a restart
 //!   neither resurrects dead hosts nor forgets live ones.
 //! - A file that does not load is moved aside (`browse.json.corrupt-<unix time>`) with the reason,
@@ -12,7 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +24,8 @@ use nbt_protocol::engine::Instant;
 use nbt_protocol::engine::browser::list::{Record, ServerEntry};
 use nbt_protocol::wire::browse::{ServerName, ServerType};
 use serde::{Deserialize, Serialize};
+
+use crate::fsafe::{self, Links, ReadError};
 
 /// File name of the browse list in the state directory.
 pub const BROWSE_FILE: &str = "browse.json";
@@ -206,28 +211,28 @@ impl StateFile {
         write: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
     ) -> Result<(), StateError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let tmp = self.path.with_extension("json.tmp");
-        let f = File::create(&tmp).map_err(|e| self.io(e))?;
-        let mut w = BufWriter::new(&f);
-        write(&mut w).map_err(|e| self.io(e))?;
-        w.flush().map_err(|e| self.io(e))?;
-        drop(w);
-        f.sync_all().map_err(|e| self.io(e))?;
-        drop(f);
-        fs::rename(&tmp, &self.path).map_err(|e| self.io(e))?;
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| self.io(e))
+        let name = self
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(BROWSE_FILE);
+        fsafe::write_atomic(dir, name, write).map_err(|e| self.io(e))
     }
 
     /// Loads the saved lists, with each entry's remaining lifetime reduced by the time since the
     /// save. A missing file is an empty list; a corrupt one is moved aside.
     pub fn load(&self, wall: SystemTime) -> Result<BTreeMap<Ipv4Addr, Vec<Record>>, StateError> {
-        let bytes = match fs::metadata(&self.path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-            Err(e) => return Err(self.io(e)),
-            Ok(m) if m.len() > MAX_FILE => return Err(self.corrupt("larger than 32 MiB".into())),
-            Ok(_) => fs::read(&self.path).map_err(|e| self.io(e))?,
+        let bytes = match fsafe::read_regular(&self.path, MAX_FILE, Links::Refuse) {
+            Ok(b) => b,
+            Err(ReadError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(BTreeMap::new());
+            }
+            Err(ReadError::Io(e)) => return Err(self.io(e)),
+            Err(ReadError::Refused(what)) => {
+                return Err(self.corrupt(format!(
+                    "{what}; nbtd reads only a regular file it wrote itself"
+                )));
+            }
         };
         let file: File1 = match serde_json::from_slice(&bytes) {
             Ok(f) => f,

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::fsafe::{Links, ReadError};
 use crate::iface::Filter;
 use crate::protocol::NetbiosName;
 use crate::protocol::engine::browser::list::BrowseLimits;
@@ -40,6 +41,8 @@ pub const DEFAULT_WORKGROUP: &str = "WORKGROUP";
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/nbtd";
 /// The default control socket.
 pub const DEFAULT_CONTROL_SOCKET: &str = "/run/nbtd/control.sock";
+/// The largest configuration file read.
+const MAX_CONFIG_FILE: u64 = 1024 * 1024;
 /// The default interval between interface scans, in seconds.
 pub const DEFAULT_RESCAN_SECS: u64 = 30;
 /// The default log level.
@@ -578,9 +581,23 @@ pub struct Settings {
 impl Config {
     /// Reads a configuration file. Unknown keys and wrongly typed values are errors.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let read = |source| ConfigError::Read {
             path: path.to_owned(),
             source,
+        };
+        let bytes = crate::fsafe::read_regular(path, MAX_CONFIG_FILE, Links::Follow).map_err(
+            |e| match e {
+                ReadError::Io(e) => read(e),
+                ReadError::Refused(what) => read(std::io::Error::other(format!(
+                    "it is {what}; give --config a regular TOML file"
+                ))),
+            },
+        )?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            read(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not UTF-8 text",
+            ))
         })?;
         Config::parse(&text).map_err(|message| ConfigError::Parse {
             path: path.to_owned(),
@@ -760,7 +777,15 @@ impl fmt::Display for Config {
 
 /// Reads the host name from [`HOSTNAME_PATH`].
 pub fn read_hostname() -> std::io::Result<String> {
-    std::fs::read_to_string(HOSTNAME_PATH)
+    let bytes =
+        crate::fsafe::read_regular(Path::new(HOSTNAME_PATH), 4096, Links::Follow).map_err(|e| {
+            match e {
+                ReadError::Io(e) => e,
+                ReadError::Refused(what) => std::io::Error::other(format!("it is {what}")),
+            }
+        })?;
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
 /// The default NetBIOS name for a host name: its first label, upper-cased, cut to 15
