@@ -1,7 +1,8 @@
 //! nbtd's state directory with hostile entries in it (issue "Hold under attack, round 2",
 //! point 9): a `browse.json` that is a symbolic link to /dev/zero or a FIFO is refused with a
 //! log line, moved aside, and nbtd starts and serves with its memory bounded; a symbolic link
-//! planted at `browse.json.tmp` is not followed by a save, so its target is unchanged. Runs on loopback with test ports (no root needed).
+//! planted at `browse.json.tmp` is not followed by a save, so its target is unchanged; and the
+//! state directory nbtd creates is 0700. Runs on loopback with test ports (no root needed).
 
 mod nbtd_harness;
 
@@ -177,4 +178,18 @@ fn a_link_planted_at_the_temporary_file_is_not_followed_by_a_save() {
     assert_eq!(saved.permissions().mode() & 0o777, 0o600);
     assert!(!state.join("browse.json.tmp").exists(), "no temporary left");
     StateFile::new(&state).load(SystemTime::now()).unwrap();
+}
+
+#[test]
+fn the_state_directory_nbtd_creates_is_0700() {
+    let dir = Scratch::new("state-mode");
+    let (mut d, _) = start(&dir, "MODETEST");
+    wait_active(&mut d, &dir, "a new state directory");
+    let mode = std::fs::metadata(dir.path("state"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    d.signal("TERM");
+    assert_eq!(d.wait(PATIENCE).code(), Some(0), "{}", d.stderr());
 }

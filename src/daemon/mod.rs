@@ -75,6 +75,39 @@ const OFF_SUBNET: &str = "source outside the interface's subnet";
 /// How long the main loop waits before firing a timer that did not move on.
 const STUCK_TIMER_PAUSE: Duration = Duration::from_millis(50);
 
+/// Creates the state directory (and its parents) with mode 0700, so that no other user reads
+/// or plants files there. One that exists and others may write is kept, with a warning.
+fn make_state_dir(dir: &std::path::Path) -> Result<(), DaemonError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let err = |source| DaemonError::StateDir {
+        path: dir.to_owned(),
+        source,
+    };
+    // The parents as any directory, so that the user nbtd becomes can reach the last one.
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    match std::fs::DirBuilder::new().mode(STATE_DIR_MODE).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+        Err(e) => return Err(err(e)),
+    }
+    let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
+    if mode & 0o022 != 0 {
+        warn!(
+            dir = %dir.display(),
+            "the state directory {} may be written by other users (mode {:o}): chmod 0700 it, \
+             or set state_dir to a directory of nbtd's own",
+            dir.display(),
+            mode & 0o7777
+        );
+    }
+    Ok(())
+}
+
+/// The mode of the state directory nbtd creates.
+const STATE_DIR_MODE: u32 = 0o700;
+
 /// Runs the daemon until SIGTERM or SIGINT. Call it inside a tokio runtime (a current-thread
 /// one is enough). Returns once the names are released and the browse list is saved.
 pub async fn run(settings: Settings) -> Result<(), DaemonError> {
@@ -94,10 +127,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     if !settings.state_dir.exists() {
         created.push(settings.state_dir.clone());
     }
-    std::fs::create_dir_all(&settings.state_dir).map_err(|source| DaemonError::StateDir {
-        path: settings.state_dir.clone(),
-        source,
-    })?;
+    make_state_dir(&settings.state_dir)?;
 
     let (usable, skipped) = iface::scan(&settings.filter);
     for (name, reason) in &skipped {
