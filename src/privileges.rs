@@ -1,5 +1,6 @@
 //! Dropping root: when nbtd starts as root, it binds its ports and control socket, hands the
-//! files it created to an unprivileged user, and becomes that user with one capability left,
+//! files it created to an unprivileged user (all but the control socket, which stays root's,
+//! in the group `control_group`), and becomes that user with one capability left,
 //! `CAP_NET_BIND_SERVICE`, so that interface addresses that appear later can still get their
 //! ports 137, 138 and 139. Every other capability goes, from the bounding set too, and
 //! `no_new_privs` is set.
@@ -62,6 +63,24 @@ pub enum PrivilegeError {
     Switch {
         /// The user.
         user: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// The control socket's group does not exist.
+    #[error(
+        "control_group = {name:?}: there is no such group; create it (groupadd --system {name}) \
+         and add the users who may run nbt daemon, name another group, or leave control_group \
+         empty so that only root may use the control socket"
+    )]
+    NoSuchGroup {
+        /// The name.
+        name: String,
+    },
+    /// The group database could not be read.
+    #[error("cannot look up group {name:?} (the `control_group` key): {source}")]
+    GroupLookup {
+        /// The name.
+        name: String,
         /// Why.
         source: io::Error,
     },
@@ -128,6 +147,37 @@ pub fn plan(user: Option<&str>) -> Result<Option<Plan>, PrivilegeError> {
         return Err(PrivilegeError::Root { name: user.name });
     }
     Ok(Some(Plan { user }))
+}
+
+/// The owner the control socket gets when nbtd runs as root: root, and the group
+/// `control_group` names (root's when `None`). `None` when nbtd is not root, and leaves the
+/// socket as it made it. Run it before binding anything, so that a wrong group stops nbtd early.
+pub fn control_owner(group: Option<&str>) -> Result<Option<(u32, u32)>, PrivilegeError> {
+    if sys::geteuid() != 0 {
+        return Ok(None);
+    }
+    let Some(name) = group else {
+        return Ok(Some((0, 0)));
+    };
+    match sys::group_by_name(name) {
+        Ok(Some(gid)) => Ok(Some((0, gid))),
+        Ok(None) => Err(PrivilegeError::NoSuchGroup {
+            name: name.to_owned(),
+        }),
+        Err(source) => Err(PrivilegeError::GroupLookup {
+            name: name.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Makes the control socket `uid:gid`, mode `mode`: the user nbtd becomes does not own it, so
+/// another service running as that user cannot use it. nbtd accepts on the socket it already
+/// listens on, which needs no permission on the file.
+pub fn give_control_socket(path: &Path, (uid, gid): (u32, u32), mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 impl Plan {

@@ -1,4 +1,4 @@
-//! Safe wrappers of the few Linux system calls std does not offer: user lookup, the switch to
+//! Safe wrappers of the few Linux system calls std does not offer: user and group lookup, the switch to
 //! another user with one capability kept, the monotonic clock, the local time zone, and handing freed heap back to
 //! the kernel. The crate's other unsafe code is the batched socket calls (`daemon/mmsg.rs`) and
 //! the netlink socket (`daemon/netlink.rs`), each with its SAFETY comments.
@@ -55,6 +55,30 @@ pub fn user_by_name(name: &str) -> io::Result<Option<User>> {
             uid: pwd.pw_uid,
             gid: pwd.pw_gid,
         }));
+    }
+}
+
+/// Looks a group up by name (`getgrnam_r`): its ID, or `Ok(None)` when there is no such group.
+pub fn group_by_name(name: &str) -> io::Result<Option<u32>> {
+    let c = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in the group name"))?;
+    let mut size = 1024usize;
+    loop {
+        let mut buf = vec![0 as libc::c_char; size];
+        // SAFETY: all-zero is a valid `group` (null pointers and a zero ID).
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call; only the ID is read from `grp` after it.
+        let rc =
+            unsafe { libc::getgrnam_r(c.as_ptr(), &mut grp, buf.as_mut_ptr(), size, &mut result) };
+        if rc == libc::ERANGE && size < 1 << 20 {
+            size *= 4;
+            continue;
+        }
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        return Ok((!result.is_null()).then_some(grp.gr_gid));
     }
 }
 

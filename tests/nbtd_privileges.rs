@@ -133,14 +133,28 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
         }
     }
     assert!(threads >= 2, "the fast path's thread is missing");
-    for path in [&state, &control, &control.parent().unwrap().to_owned()] {
-        let meta = std::fs::symlink_metadata(path).unwrap();
-        assert_eq!(
-            (meta.uid(), meta.gid()),
-            (nobody.uid, nobody.gid),
-            "{path:?}"
-        );
-    }
+    let meta = std::fs::symlink_metadata(&state).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (nobody.uid, nobody.gid));
+    assert_eq!(meta.mode() & 0o7777, 0o700, "the state directory");
+    // The control socket, and the directory made for it, stay root's, so that another service
+    // running as nobody can neither use the socket nor put its own in its place.
+    let meta = std::fs::symlink_metadata(&control).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0), "the control socket");
+    assert_eq!(meta.mode() & 0o777, 0o660, "the control socket");
+    let meta = std::fs::symlink_metadata(control.parent().unwrap()).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0), "the socket's directory");
+    assert!(
+        !nbt_daemon_as(&control, "nobody", "nogroup")
+            .status
+            .success(),
+        "nobody is refused the control socket"
+    );
+    // Root is not: nbtd, as nobody, still accepts on it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nbt"))
+        .args(["daemon", "--control-socket", control.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
 
     // It still answers, on UDP 137, from the client's namespace.
     let out = client
@@ -176,6 +190,93 @@ fn root_drops_to_the_user_and_keeps_only_net_bind_service() {
     assert!(!log.contains("cannot"), "no failure: {log}");
     let saved = std::fs::metadata(state.join("browse.json")).expect("the state is saved");
     assert_eq!(saved.uid(), nobody.uid);
+}
+
+/// `nbt daemon` on `control` run as `user` and `group` (setpriv, no supplementary groups
+/// unless `extra` names one).
+fn nbt_daemon_as(control: &std::path::Path, user: &str, group: &str) -> std::process::Output {
+    nbt_daemon_with_groups(control, user, group, None)
+}
+
+fn nbt_daemon_with_groups(
+    control: &std::path::Path,
+    user: &str,
+    group: &str,
+    extra: Option<&str>,
+) -> std::process::Output {
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid", user, "--regid", group]);
+    match extra {
+        Some(g) => cmd.args(["--groups", g]),
+        None => cmd.arg("--clear-groups"),
+    };
+    cmd.args([env!("CARGO_BIN_EXE_nbt"), "daemon", "--control-socket"])
+        .arg(control)
+        .output()
+        .expect("run setpriv")
+}
+
+#[test]
+fn the_control_socket_belongs_to_root_and_control_group() {
+    let Some(ns) = Netns::create("privgroup") else {
+        return;
+    };
+    ns.ip(&[
+        "link", "add", "nbt0", "type", "veth", "peer", "name", "peer0",
+    ]);
+    ns.ip(&["addr", "add", "198.19.82.1/24", "dev", "nbt0"]);
+    ns.ip(&["link", "set", "nbt0", "up"]);
+    ns.ip(&["link", "set", "peer0", "up"]);
+    let dir = TmpDir(std::env::temp_dir().join(format!("nbtd-privgroup-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let control = dir.0.join("control.sock");
+    let config = dir.0.join("nbtd.toml");
+    // `daemon` (GID 1 on Debian and its kin) stands for the group of nbt's users.
+    let gid = nbtd::sys::group_by_name("daemon")
+        .unwrap()
+        .expect("a group daemon");
+    std::fs::write(&config, "user = \"nobody\"\ncontrol_group = \"daemon\"\n").unwrap();
+    let mut cmd = ns.command(nbtd_harness::NBTD);
+    cmd.args(["--config", config.to_str().unwrap()])
+        .args(["--interfaces", "nbt0", "--netbios-name", "PRIVGROUP"])
+        .args(["--state-dir", dir.0.join("state").to_str().unwrap()])
+        .args(["--control-socket", control.to_str().unwrap()]);
+    let mut d = Daemon::spawn_dropping_privileges(cmd);
+    d.wait_for_status(&control, "names active on nbt0", PATIENCE, |s| {
+        active_on(s, Ipv4Addr::new(198, 19, 82, 1))
+    });
+    let meta = std::fs::symlink_metadata(&control).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, gid));
+    assert_eq!(meta.mode() & 0o777, 0o660);
+    // A member of the group may use it, nobody may not.
+    let member = nbt_daemon_with_groups(&control, "nobody", "nogroup", Some("daemon"));
+    assert!(member.status.success(), "{member:?}");
+    assert!(String::from_utf8_lossy(&member.stdout).contains("PRIVGROUP"));
+    assert!(
+        !nbt_daemon_as(&control, "nobody", "nogroup")
+            .status
+            .success()
+    );
+    d.signal("TERM");
+    assert_eq!(d.wait(PATIENCE).code(), Some(0), "{}", d.stderr());
+
+    // A group that does not exist stops nbtd at start, with what to do.
+    std::fs::write(&config, "control_group = \"no-such-group-nbtd\"\n").unwrap();
+    let mut cmd = ns.command(nbtd_harness::NBTD);
+    cmd.args(["--config", config.to_str().unwrap(), "--interfaces", "nbt0"])
+        .args(["--state-dir", dir.0.join("state2").to_str().unwrap()])
+        .args(["--control-socket", dir.0.join("c2.sock").to_str().unwrap()]);
+    let mut d = Daemon::spawn_dropping_privileges(cmd);
+    let exit = d.wait(PATIENCE);
+    let log = d.stderr();
+    assert_eq!(exit.code(), Some(1), "a configuration error: {log}");
+    assert!(
+        log.contains("control_group = \"no-such-group-nbtd\": there is no such group")
+            && log.contains("groupadd"),
+        "{log}"
+    );
+    assert!(!dir.0.join("c2.sock").exists(), "it stops before binding");
 }
 
 #[test]

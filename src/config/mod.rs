@@ -97,6 +97,9 @@ pub struct Config {
     /// The Unix socket `nbt daemon` talks to; its directory is created if missing.
     /// Default `/run/nbtd/control.sock`.
     pub control_socket: PathBuf,
+    /// The group that may use the control socket when nbtd starts as root: the socket is
+    /// `root:GROUP`, mode 0660. Default empty: the group `root`, so only root may.
+    pub control_group: String,
     /// Answer hosts outside the subnet of the interface a request came in on. Default `false`,
     /// so that nbtd cannot be used to reflect traffic off the local link.
     pub answer_remote_subnets: bool,
@@ -329,6 +332,7 @@ impl Default for Config {
             shares: Vec::new(),
             state_dir: PathBuf::from(DEFAULT_STATE_DIR),
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
+            control_group: String::new(),
             answer_remote_subnets: false,
             node_status_mac: true,
             status_rate_per_source: DEFAULT_STATUS_RATE.per_sec,
@@ -503,6 +507,15 @@ pub enum ConfigError {
         /// The value.
         value: String,
     },
+    /// `control_group` cannot name a group.
+    #[error(
+        "control_group = {value:?} is not a group name: give the group whose members may use \
+         the control socket, or leave it empty for root alone"
+    )]
+    BadGroup {
+        /// The value.
+        value: String,
+    },
     /// `metrics.listen` is not an address and port.
     #[error(
         "metrics.listen = {value:?} is not an address and port: give one such as \
@@ -552,6 +565,8 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// The control socket path.
     pub control_socket: PathBuf,
+    /// The control socket's group when nbtd runs as root; `None` is root's.
+    pub control_group: Option<String>,
     /// Answer hosts outside the receiving interface's subnet.
     pub answer_remote_subnets: bool,
     /// The MAC address as the unit ID of node status answers.
@@ -722,6 +737,13 @@ impl Config {
                 value: self.user.clone(),
             });
         }
+        if self.control_group.contains(['\0', '/', ':'])
+            || self.control_group.trim() != self.control_group
+        {
+            return Err(ConfigError::BadGroup {
+                value: self.control_group.clone(),
+            });
+        }
         let metrics_listen = match self.metrics.listen.trim() {
             "" => None,
             a => Some(a.parse().map_err(|_| ConfigError::BadMetrics {
@@ -750,6 +772,7 @@ impl Config {
             ports: self.ports,
             state_dir: self.state_dir.clone(),
             control_socket: self.control_socket.clone(),
+            control_group: (!self.control_group.is_empty()).then(|| self.control_group.clone()),
             answer_remote_subnets: self.answer_remote_subnets,
             node_status_mac: self.node_status_mac,
             status_rate_per_source: self.status_rate_per_source,

@@ -77,7 +77,14 @@ fn user_and_metrics() {
         .resolve(host("h"))
         .unwrap();
     assert_eq!(s.user, None, "disabled: no user needed");
+    assert_eq!(s.control_group, None, "root's group by default");
+    let s = Config::parse("control_group = \"nbt\"")
+        .unwrap()
+        .resolve(host("h"))
+        .unwrap();
+    assert_eq!(s.control_group.as_deref(), Some("nbt"));
     for (text, key) in [
+        ("control_group = \"a:b\"", "control_group = \"a:b\""),
         ("user = \"\"", "user = \"\""),
         ("user = \"a/b\"", "user = \"a/b\""),
         ("[metrics]\nlisten = \"localhost\"", "metrics.listen"),

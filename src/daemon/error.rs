@@ -57,7 +57,8 @@ impl DaemonError {
             }
             DaemonError::Privileges(
                 crate::privileges::PrivilegeError::NoSuchUser { .. }
-                | crate::privileges::PrivilegeError::Root { .. },
+                | crate::privileges::PrivilegeError::Root { .. }
+                | crate::privileges::PrivilegeError::NoSuchGroup { .. },
             ) => exit::CONFIG,
             DaemonError::Metrics(e) if e.source.kind() == io::ErrorKind::AddrInUse => {
                 exit::PORT_IN_USE

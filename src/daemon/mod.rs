@@ -123,6 +123,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     let mut sighup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     let notifier = crate::notify::Notifier::from_env();
     let privileges = crate::privileges::plan(settings.user.as_deref())?;
+    let control_owner = crate::privileges::control_owner(settings.control_group.as_deref())?;
     let mut created = Vec::new();
     if !settings.state_dir.exists() {
         created.push(settings.state_dir.clone());
@@ -150,13 +151,25 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     for i in usable {
         ifaces.open(i)?;
     }
-    if let Some(dir) = settings.control_socket.parent() {
-        if !dir.as_os_str().is_empty() && !dir.exists() {
-            created.push(dir.to_owned());
-        }
-    }
+    // The control socket and a directory made for it stay root's: were they the user's,
+    // another service running as that user (nobody, say) could use the socket or put its own
+    // in its place.
     let control = ControlListener::bind(&settings.control_socket)?;
-    created.push(settings.control_socket.clone());
+    if let Some(owner) = control_owner {
+        crate::privileges::give_control_socket(
+            &settings.control_socket,
+            owner,
+            crate::control::SOCKET_MODE,
+        )
+        .map_err(|source| crate::privileges::PrivilegeError::Chown {
+            path: settings.control_socket.clone(),
+            user: format!(
+                "root:{}",
+                settings.control_group.as_deref().unwrap_or("root")
+            ),
+            source,
+        })?;
+    }
     let (control_tx, mut control_rx) = mpsc::channel::<ControlCall>(16);
     let metrics = match settings.metrics_listen {
         Some(a) => Some(crate::metrics::MetricsListener::bind(a)?),
