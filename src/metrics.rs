@@ -3,7 +3,9 @@
 //!
 //! The HTTP is minimal on purpose: one request per connection, a request head of at most
 //! [`MAX_HEAD`] bytes read within [`READ_TIMEOUT`], at most [`MAX_CONNECTIONS`] connections at
-//! once, and `Connection: close` on every answer. Anything else (an oversized head, garbage,
+//! once ([`MAX_PER_ADDRESS`] from one address; past either, the oldest connection still sending
+//! its request head is closed to make room, so slow clients cannot keep a scrape out), and
+//! `Connection: close` on every answer. Anything else (an oversized head, garbage,
 //! another method or path) gets an error status or is simply closed. The numbers come from the
 //! main loop through the same channel as the control socket's status.
 
@@ -17,8 +19,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::control::{
-    BrowserRole, ControlCall, DaemonStatus, NameStatusState, Request, Response, WinsNameState,
-    accept_loop,
+    Activity, BrowserRole, ControlCall, DaemonStatus, Limits, NameStatusState, Request, Response,
+    WinsNameState, accept_loop,
 };
 
 /// The longest request head read.
@@ -27,8 +29,10 @@ pub const MAX_HEAD: usize = 8 * 1024;
 pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long writing the answer may take.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait in the kernel's backlog.
-pub const MAX_CONNECTIONS: usize = 8;
+/// Connections served at once.
+pub const MAX_CONNECTIONS: usize = 16;
+/// Connections served at once from one address.
+pub const MAX_PER_ADDRESS: usize = 8;
 /// The content type of the text exposition format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -80,13 +84,17 @@ impl MetricsListener {
             tracing::error!("cannot serve metrics: the listener cannot join the runtime");
             return;
         };
+        let limits = Limits {
+            max: MAX_CONNECTIONS,
+            per_client: MAX_PER_ADDRESS,
+        };
         accept_loop(
             "metrics",
-            MAX_CONNECTIONS,
+            limits,
             status,
-            || async { listener.accept().await.map(|(s, _)| s) },
-            |stream, status| async move {
-                let _ = connection(stream, status).await;
+            || async { listener.accept().await.map(|(s, a)| (s, a.ip())) },
+            |stream, status, activity| async move {
+                let _ = connection(stream, status, activity).await;
             },
         )
         .await;
@@ -150,12 +158,17 @@ fn parse(head: &[u8]) -> Ask {
     }
 }
 
-async fn connection(mut stream: TcpStream, status: mpsc::Sender<ControlCall>) -> io::Result<()> {
+async fn connection(
+    mut stream: TcpStream,
+    status: mpsc::Sender<ControlCall>,
+    activity: Activity,
+) -> io::Result<()> {
     let ask = match read_head(&mut stream).await {
         None => return Ok(()),
         Some(Err(line)) => Ask::Refuse(line),
         Some(Ok(head)) => parse(&head),
     };
+    activity.answering();
     let (line, body, send_body) = match ask {
         Ask::Refuse(line) => (line, format!("{line}: only GET /metrics is served\n"), true),
         Ask::Metrics { body } => match fetch(&status).await {

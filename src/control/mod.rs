@@ -14,6 +14,7 @@
 //! [`query_browse_list`]), the side the daemon runs ([`ControlListener`], in `server.rs`) and a
 //! text rendering ([`render_status`], in `render.rs`) for `nbt daemon`.
 
+mod accept;
 mod operations;
 mod render;
 mod server;
@@ -30,9 +31,9 @@ use tokio::sync::oneshot;
 use crate::protocol::engine::browser::{BrowserCounters as EngineBrowserCounters, Role};
 use crate::protocol::engine::names::wins::WinsState;
 use crate::protocol::engine::names::{NameCounters, NameState};
+pub(crate) use accept::{Activity, Limits, accept_loop};
 pub use operations::{ElectionKind, ElectionRecord, ReloadCounters, WorkgroupSize};
 pub use render::render_status;
-pub(crate) use server::accept_loop;
 pub use server::{ControlError, ControlListener};
 
 /// The longest request line the daemon reads.

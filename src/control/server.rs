@@ -1,21 +1,28 @@
-//! The daemon's side of the control socket: accepts connections (at most 16 at once), reads a
-//! request a line (at most 64 KiB), and hands each to the main loop.
+//! The daemon's side of the control socket: accepts connections (at most 16 at once, 8 of one
+//! user), reads a request a line (at most 64 KiB, each within 5 s), and hands each to the main
+//! loop.
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
+use super::accept::{Activity, Limits, accept_loop};
 use super::{ControlCall, MAX_REQUEST_LEN, MAX_RESPONSE_LEN, Request, Response, SOCKET_MODE};
 
-/// Connections served at once; more wait.
-const MAX_CONNECTIONS: usize = 16;
-/// A connection idle this long is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once, and of one user (by SO_PEERCRED): past either, the oldest one
+/// still waiting for a request is closed to make room (see [`super::accept`]).
+const LIMITS: Limits = Limits {
+    max: 16,
+    per_client: 8,
+};
+/// A connection that has not sent a complete request within this long is closed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long writing an answer may take.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Requests answered on one connection before it is closed.
 const MAX_REQUESTS_PER_CONNECTION: usize = 10_000;
 
@@ -117,53 +124,26 @@ impl ControlListener {
         };
         accept_loop(
             "control socket",
-            MAX_CONNECTIONS,
+            LIMITS,
             requests,
-            || async { listener.accept().await.map(|(s, _)| s) },
+            || async {
+                let (s, _) = listener.accept().await?;
+                let uid = s.peer_cred()?.uid();
+                Ok((s, Uid(uid)))
+            },
             connection,
         )
         .await;
     }
 }
 
-/// Accepts connections until the receiving end of `requests` is gone, serving at most `max` at
-/// once (more wait), each on a task of its own. A failed accept (out of file descriptors, most
-/// likely) is logged with `what` and retried 100 ms later. The control socket and the metrics
-/// listener both run on it.
-pub(crate) async fn accept_loop<S, A, AF, C, CF>(
-    what: &'static str,
-    max: usize,
-    requests: mpsc::Sender<ControlCall>,
-    mut accept: A,
-    serve: C,
-) where
-    A: FnMut() -> AF,
-    AF: Future<Output = std::io::Result<S>>,
-    C: Fn(S, mpsc::Sender<ControlCall>) -> CF,
-    CF: Future<Output = ()> + Send + 'static,
-{
-    let slots = Arc::new(Semaphore::new(max));
-    loop {
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
-        };
-        let stream = match accept().await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::debug!(error = %e, "{what}: accept failed");
-                // Out of file descriptors, most likely: let some close.
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        if requests.is_closed() {
-            return;
-        }
-        let served = serve(stream, requests.clone());
-        tokio::spawn(async move {
-            served.await;
-            drop(permit);
-        });
+/// The user at the other end of a control connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Uid(u32);
+
+impl std::fmt::Display for Uid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UID {}", self.0)
     }
 }
 
@@ -177,17 +157,19 @@ impl Drop for ControlListener {
 const TRIM_AFTER_LEN: usize = 64 * 1024;
 
 /// Serves one connection: a request a line, a response a line.
-async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>) {
+async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>, activity: Activity) {
     let (r, mut w) = stream.into_split();
     let mut r = tokio::io::BufReader::new(r);
     for _ in 0..MAX_REQUESTS_PER_CONNECTION {
+        activity.waiting();
         let mut line = Vec::new();
         let mut limited = (&mut r).take(MAX_REQUEST_LEN as u64);
         let read = limited.read_until(b'\n', &mut line);
-        match tokio::time::timeout(IDLE_TIMEOUT, read).await {
+        match tokio::time::timeout(REQUEST_TIMEOUT, read).await {
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
             Ok(Ok(_)) => {}
         }
+        activity.answering();
         let complete = line.last() == Some(&b'\n');
         let response = if !complete && line.len() >= MAX_REQUEST_LEN {
             Response::Error {
@@ -198,7 +180,7 @@ async fn connection(stream: UnixStream, requests: mpsc::Sender<ControlCall>) {
         };
         let out = encode(&response);
         let write = w.write_all(&out);
-        let written = matches!(tokio::time::timeout(IDLE_TIMEOUT, write).await, Ok(Ok(())));
+        let written = matches!(tokio::time::timeout(WRITE_TIMEOUT, write).await, Ok(Ok(())));
         if out.len() >= TRIM_AFTER_LEN {
             // A large browse list: the copies behind it (the list's entries, then their JSON)
             // are freed here, and the allocator would otherwise keep their pages.
