@@ -186,7 +186,7 @@ mod tests {
             },
             echo,
         ));
-        let mut connect = async |client: u32| {
+        let connect = async |client: u32| {
             let (ours, theirs) = tokio::io::duplex(64);
             conns.send((theirs, client)).await.unwrap();
             tokio::time::sleep(Duration::from_millis(150)).await;
