@@ -43,7 +43,9 @@ fn seed(file: &StateFile) {
                 720_000,
                 format!("seeded server {k} with a comment of some length").into_bytes(),
             );
-            list.server_announced(now, &wg, &a, Some(Ipv4Addr::new(10, 0, 0, 1)));
+            // Each server from its own address, as on a LAN: one address holds at most 8.
+            let from = Ipv4Addr::from(0x0a00_0000 + (w * PER_WORKGROUP + k) as u32);
+            list.server_announced(now, &wg, &a, Some(from));
         }
     }
     let mut lists = BTreeMap::new();
