@@ -16,6 +16,9 @@ _nbt() {
             ",$1")
                 cmd="nbt"
                 ;;
+            nbt,canary)
+                cmd="nbt__subcmd__canary"
+                ;;
             nbt,daemon)
                 cmd="nbt__subcmd__daemon"
                 ;;
@@ -36,6 +39,9 @@ _nbt() {
                 ;;
             nbt,view)
                 cmd="nbt__subcmd__view"
+                ;;
+            nbt__subcmd__help,canary)
+                cmd="nbt__subcmd__help__subcmd__canary"
                 ;;
             nbt__subcmd__help,daemon)
                 cmd="nbt__subcmd__help__subcmd__daemon"
@@ -65,12 +71,38 @@ _nbt() {
 
     case "${cmd}" in
         nbt)
-            opts="-v -h -V --json --port --verbose --help --version lookup status scan shares view daemon help"
+            opts="-v -h -V --json --port --verbose --help --version lookup status scan shares view daemon canary help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nbt__subcmd__canary)
+            opts="-v -h --iface --all-ifaces --timeout --json --port --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --iface)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -105,8 +137,22 @@ _nbt() {
             return 0
             ;;
         nbt__subcmd__help)
-            opts="lookup status scan shares view daemon help"
+            opts="lookup status scan shares view daemon canary help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        nbt__subcmd__help__subcmd__canary)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

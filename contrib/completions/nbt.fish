@@ -35,6 +35,7 @@ complete -c nbt -n "__fish_nbt_needs_command" -f -a "scan" -d 'Ask every address
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "shares" -d 'List a host\'s shares over SMB1 on TCP 139 (like smbclient -L HOST -N)'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "view" -d 'List a workgroup\'s machines, or the workgroups with their masters (like net view)'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "daemon" -d 'Show the local nbtd\'s state: the role, names and election history on each interface, the browse-list sizes, and counters (with the input it dropped)'
+complete -c nbt -n "__fish_nbt_needs_command" -f -a "canary" -d 'Check the LAN for NBT-NS poisoners (Responder and the like), once'
 complete -c nbt -n "__fish_nbt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l server -d 'Ask this server by unicast instead of broadcasting' -r
@@ -89,10 +90,18 @@ complete -c nbt -n "__fish_nbt_using_subcommand daemon" -l port -d 'UDP port of 
 complete -c nbt -n "__fish_nbt_using_subcommand daemon" -l json -d 'Print JSON on stdout instead of text'
 complete -c nbt -n "__fish_nbt_using_subcommand daemon" -s v -l verbose -d 'Say on stderr what is sent and which replies are ignored, and why'
 complete -c nbt -n "__fish_nbt_using_subcommand daemon" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "lookup" -d 'Look a NetBIOS name up, by broadcast on the LAN or by asking one server'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "status" -d 'Ask one host for its name table and MAC address (node status, like nbtstat -A)'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "scan" -d 'Ask every address of a range for its node status'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "shares" -d 'List a host\'s shares over SMB1 on TCP 139 (like smbclient -L HOST -N)'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "view" -d 'List a workgroup\'s machines, or the workgroups with their masters (like net view)'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "daemon" -d 'Show the local nbtd\'s state: the role, names and election history on each interface, the browse-list sizes, and counters (with the input it dropped)'
-complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -l iface -d 'Broadcast on this interface (default: the first usable one)' -r
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -l timeout -d 'How long to wait for answers, e.g. 1.5, 2s or 800ms' -r
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -l port -d 'UDP port of the name service to send to (change it only to test)' -r
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -l all-ifaces -d 'Broadcast on every usable interface'
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -l json -d 'Print JSON on stdout instead of text'
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -s v -l verbose -d 'Say on stderr what is sent and which replies are ignored, and why'
+complete -c nbt -n "__fish_nbt_using_subcommand canary" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "lookup" -d 'Look a NetBIOS name up, by broadcast on the LAN or by asking one server'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "status" -d 'Ask one host for its name table and MAC address (node status, like nbtstat -A)'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "scan" -d 'Ask every address of a range for its node status'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "shares" -d 'List a host\'s shares over SMB1 on TCP 139 (like smbclient -L HOST -N)'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "view" -d 'List a workgroup\'s machines, or the workgroups with their masters (like net view)'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "daemon" -d 'Show the local nbtd\'s state: the role, names and election history on each interface, the browse-list sizes, and counters (with the input it dropped)'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "canary" -d 'Check the LAN for NBT-NS poisoners (Responder and the like), once'
+complete -c nbt -n "__fish_nbt_using_subcommand help; and not __fish_seen_subcommand_from lookup status scan shares view daemon canary help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -583,6 +583,8 @@ pub fn wins_client(now: std::time::Instant, data: &[u8]) {
     let ours = Ipv4Addr::new(10, 0, 0, 1);
     let mut c = NameConfig::new(name("ALPHA", 0), name("LABWG", 0));
     c.wins_servers = servers.to_vec();
+    // The poisoner detector's rounds run beside the WINS client, on the same timers.
+    c.canary_interval = Some(std::time::Duration::from_secs(60));
     let names = c.names();
     let mut e = NameEngine::new(c, Rng::new(7));
     e.add_interface(

@@ -7,14 +7,10 @@ use std::net::Ipv4Addr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::control::PoisonerStatus;
+use crate::iface::neighbour_mac;
 
 /// Most poisoners remembered; the one heard from longest ago goes first.
 const MAX_POISONERS: usize = 16;
-/// The kernel's IPv4 neighbour table.
-const ARP_TABLE: &str = "/proc/net/arp";
-/// Most of the neighbour table read: it is small, and /proc cannot be made to lie about that,
-/// but a bound costs nothing.
-const MAX_ARP_BYTES: u64 = 1 << 20;
 
 /// The poisoners seen, newest last.
 #[derive(Debug, Default)]
@@ -64,48 +60,9 @@ impl Poisoners {
     }
 }
 
-/// The MAC address the kernel's neighbour table has for `addr`, as `aa:bb:cc:dd:ee:ff`.
-pub(crate) fn neighbour_mac(addr: Ipv4Addr) -> Option<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(ARP_TABLE)
-        .ok()?
-        .take(MAX_ARP_BYTES)
-        .read_to_string(&mut text)
-        .ok()?;
-    mac_in_arp_table(&text, addr)
-}
-
-/// The MAC of `addr` in the text of /proc/net/arp (`IP address  HW type  Flags  HW address
-/// Mask  Device`), unless incomplete (all zero).
-fn mac_in_arp_table(text: &str, addr: Ipv4Addr) -> Option<String> {
-    let want = addr.to_string();
-    text.lines().skip(1).find_map(|l| {
-        let f: Vec<&str> = l.split_whitespace().collect();
-        (f.first() == Some(&want.as_str()))
-            .then(|| f.get(3).map(|m| m.to_lowercase()))
-            .flatten()
-            .filter(|m| m != "00:00:00:00:00:00")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TABLE: &str = "IP address       HW type     Flags       HW address            Mask     Device\n\
-198.18.0.2       0x1         0x2         AE:12:34:56:78:9A     *        lan0\n\
-198.18.0.3       0x1         0x0         00:00:00:00:00:00     *        lan0\n";
-
-    #[test]
-    fn reads_the_mac_of_a_neighbour_and_not_an_incomplete_one() {
-        assert_eq!(
-            mac_in_arp_table(TABLE, Ipv4Addr::new(198, 18, 0, 2)).as_deref(),
-            Some("ae:12:34:56:78:9a")
-        );
-        assert_eq!(mac_in_arp_table(TABLE, Ipv4Addr::new(198, 18, 0, 3)), None);
-        assert_eq!(mac_in_arp_table(TABLE, Ipv4Addr::new(198, 18, 0, 4)), None);
-    }
 
     #[test]
     fn remembers_each_poisoner_once_and_at_most_sixteen() {

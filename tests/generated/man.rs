@@ -364,6 +364,16 @@ fn subcommand_examples(name: &str) -> &'static [(&'static str, &'static str)] {
             "nbt daemon",
             "The local nbtd: its names, roles and counters.",
         )],
+        "canary" => &[
+            (
+                "nbt canary",
+                "Is an NBT-NS poisoner on the LAN? Exit status 4 if one answered.",
+            ),
+            (
+                "nbt canary --all-ifaces --json",
+                "The same on every interface, as JSON for monitoring.",
+            ),
+        ],
         _ => &[],
     }
 }
@@ -374,7 +384,7 @@ fn subcommand_see_also(name: &str) -> &'static [(&'static str, &'static str)] {
         "status" | "scan" => &[("nmblookup", "1"), ("nbtscan", "1")],
         "shares" => &[("smbclient", "1")],
         "view" => &[("smbtree", "1"), ("net", "8")],
-        "daemon" => &[("nbtd", "8")],
+        "daemon" | "canary" => &[("nbtd", "8")],
         _ => &[],
     }
 }

@@ -98,6 +98,24 @@ pub enum Command {
     /// nbt asks the daemon through its control socket (mode 0660): run it as root, or as the
     /// socket's owner or group.
     Daemon(DaemonArgs),
+    /// Check the LAN for NBT-NS poisoners (Responder and the like), once.
+    ///
+    /// A query for a random name that nobody registered is broadcast on the chosen interfaces.
+    /// An honest host never answers it, so every host that does is named, with its MAC address
+    /// when the neighbour table knows it. Exit status 0 when nobody answered, 4 when a poisoner
+    /// did, for scripts and monitoring. nbtd runs the same check every canary_interval_secs.
+    Canary(CanaryArgs),
+}
+
+/// Options of `nbt canary`.
+#[derive(Debug, Args)]
+pub struct CanaryArgs {
+    /// Which interfaces to broadcast on.
+    #[command(flatten)]
+    pub iface: IfaceArgs,
+    /// How long to wait for answers, e.g. 1.5, 2s or 800ms.
+    #[arg(long, value_parser = parse_duration, default_value = "1.5s", value_name = "TIME")]
+    pub timeout: Duration,
 }
 
 /// Options of `nbt view`.
@@ -237,13 +255,20 @@ pub struct ScanArgs {
 }
 
 /// nbt's exit statuses and what each means, for `--help` and nbt(1).
-pub const EXIT_STATUSES: [(u8, &str); 3] = [
-    (0, "found: a name, a node status, a share or a machine"),
+pub const EXIT_STATUSES: [(u8, &str); 4] = [
+    (
+        0,
+        "found: a name, a node status, a share or a machine (nbt canary: no poisoner answered)",
+    ),
     (
         1,
         "not found: no answer, a negative answer, a server that refused us or listed nothing",
     ),
     (2, "usage error, or any other error"),
+    (
+        4,
+        "nbt canary: a poisoner answered a name nobody registered",
+    ),
 ];
 
 /// The exit statuses in one paragraph, for the end of `--help`.

@@ -28,6 +28,9 @@ pub enum Found {
     Yes,
     /// Exit status 1.
     No,
+    /// Something was found that must not be there (`nbt canary`: a poisoner answered): exit
+    /// status 4.
+    Alarm,
 }
 
 /// Shows a duration the way users write it: `1.5 s`, `800 ms`.

@@ -2,13 +2,14 @@
 //! line.
 //!
 //! Exit status: 0 when something was found, 1 when nothing was (no answer, or a negative
-//! answer), 2 for usage and other errors.
+//! answer), 2 for usage and other errors, 4 when `nbt canary` found a poisoner.
 
 #![forbid(unsafe_code)]
 // Doc comments here are the command's help text: `NAME<XX>` is meant for people, not HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
 mod bench;
+mod canary;
 mod cidr;
 mod cli;
 mod common;
@@ -59,6 +60,7 @@ fn finish(result: anyhow::Result<Found>) -> ExitCode {
     match result {
         Ok(Found::Yes) => ExitCode::SUCCESS,
         Ok(Found::No) => ExitCode::from(1),
+        Ok(Found::Alarm) => ExitCode::from(canary::POISONER_EXIT),
         Err(e) => {
             eprintln!("nbt: {e:#}");
             ExitCode::from(2)
@@ -127,6 +129,16 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
             view::run(&req, global).await
         }
         Command::Daemon(a) => daemon::run(&a.control_socket, global),
+        Command::Canary(a) => {
+            canary::run(
+                canary::Request {
+                    ifaces: a.iface.into(),
+                    timeout: a.timeout,
+                },
+                global,
+            )
+            .await
+        }
         Command::Scan(a) => {
             scan::run(
                 scan::Request {
