@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use common::daemon;
 use common::netns::Lan;
-use nbtd::control::query_status;
 
 /// Answers every NB name query (not node status) with `sys.argv[1]`, by unicast to the asker.
 const POISONER: &str = r#"
