@@ -422,3 +422,44 @@ fn the_canary_names_a_poisoner_that_answers_names_nobody_holds() {
     lan.run_for(Duration::from_secs(3600));
     assert!(canaries(&lan, start).is_empty());
 }
+
+#[test]
+fn a_burst_of_releases_from_one_host_is_reported_at_once() {
+    let mut lan = alpha();
+    let thief = SocketAddrV4::new(ip(66), 137);
+    let rel = NameServicePacket::release_request(
+        1,
+        scoped("ALPHA", 0x20),
+        NbAddress::b_node(ip(1), false),
+        true,
+    )
+    .to_vec()
+    .unwrap();
+    let bursts = |lan: &Lan| {
+        lan.hosts[0]
+            .events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                NameEvent::HostileBurst { from, count, .. } => Some((*from, *count)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..9 {
+        exchange(&mut lan, thief, true, &rel);
+    }
+    lan.deliver();
+    assert!(bursts(&lan).is_empty(), "nine are not a burst yet");
+    for _ in 0..20 {
+        exchange(&mut lan, thief, true, &rel);
+    }
+    lan.deliver();
+    assert_eq!(bursts(&lan), [(ip(66), 10)], "once, at the tenth");
+    // A quiet minute later, a new burst is reported again.
+    lan.run_for(Duration::from_secs(61));
+    for _ in 0..10 {
+        exchange(&mut lan, thief, true, &rel);
+    }
+    lan.deliver();
+    assert_eq!(bursts(&lan).len(), 2);
+}

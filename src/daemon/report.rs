@@ -181,6 +181,21 @@ impl Daemon {
                     folded(repeats)
                 );
             }
+            NameEvent::HostileBurst {
+                iface,
+                name,
+                from,
+                count,
+            } => {
+                let what = "a burst of releases and conflict demands for our names";
+                let mac = self.poisoners.record(from, name.to_string(), what);
+                let mac = mac.as_deref().unwrap_or("MAC unknown");
+                warn!(
+                    %from, mac, %name, count, interface = %self.label(iface),
+                    "{from} ({mac}) sent {count} releases or conflict demands for our name {name} \
+                     within a minute: a poisoner or a host trying to take the name; nbtd keeps it"
+                );
+            }
             NameEvent::GroupReleaseSeen {
                 iface,
                 name,

@@ -143,7 +143,18 @@ impl NameEngine {
             return Disposition::Handled;
         }
         self.counters.hostile_ignored += 1;
-        if let Some((name, repeats)) = self.fold_report(now, id, &name, kind) {
+        let folded = self.fold_report(now, id, &name, kind);
+        if folded.is_none() && self.folded_repeats(id, &name, kind) == HOSTILE_BURST - 1 {
+            // The tenth within a minute: a burst, which the poisoner detector reports at once
+            // rather than with the next report.
+            self.event(NameEvent::HostileBurst {
+                iface: id,
+                name,
+                from: *src.ip(),
+                count: HOSTILE_BURST,
+            });
+        }
+        if let Some((name, repeats)) = folded {
             let from = *src.ip();
             self.event(match kind {
                 Report::Release => NameEvent::ReleaseIgnored {
@@ -161,6 +172,14 @@ impl NameEngine {
             });
         }
         Disposition::Ignored("release or conflict demand for our name: kept it")
+    }
+
+    /// How many reports of `kind` about `name` were folded since the last one went out.
+    fn folded_repeats(&self, id: IfaceId, name: &NetbiosName, kind: Report) -> u32 {
+        self.ifaces
+            .get(&id)
+            .and_then(|i| i.entries.iter().find(|e| e.name.eq_ignore_case(name)))
+            .map_or(0, |e| e.reports[kind as usize].1)
     }
 
     /// Returns the name and the count of folded repeats when a report of `kind` is due, or

@@ -63,6 +63,9 @@ const MAX_QUEUED_TRANSMITS: usize = 4096;
 const MAX_QUEUED_EVENTS: usize = 1024;
 /// Reports about the same name and kind are folded for this long.
 const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+/// Releases or conflict demands for one of our names within [`REPORT_INTERVAL`] that make a
+/// burst ([`NameEvent::HostileBurst`]).
+pub const HOSTILE_BURST: u32 = 10;
 
 /// What the name engine registers and how it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +213,18 @@ pub enum NameEvent {
         from: Ipv4Addr,
         /// Further releases folded into this report.
         repeats: u32,
+    },
+    /// [`HOSTILE_BURST`] releases or conflict demands for one of our unique names came within a
+    /// minute: what a poisoner or a name thief sends, reported at once.
+    HostileBurst {
+        /// Interface address.
+        iface: IfaceId,
+        /// The name.
+        name: NetbiosName,
+        /// The sender of the latest.
+        from: Ipv4Addr,
+        /// How many.
+        count: u32,
     },
     /// Another node sent a name conflict demand for one of our names; nbtd keeps the name.
     ConflictDemandIgnored {
