@@ -40,26 +40,35 @@ fn wait_active(d: &mut Daemon, dir: &Scratch) -> DaemonStatus {
     );
 }
 
+/// Starts nbtd as `name` in workgroup TESTWG on loopback with free test ports, never the
+/// local master (so that its names stay the five the tests expect); returns its scratch
+/// directory, its name service port and the daemon.
+fn start_on_loopback(scratch: &str, name: &str) -> (Scratch, u16, Daemon) {
+    let dir = Scratch::new(scratch);
+    let ports = free_ports();
+    let mut args = port_args(ports);
+    args.extend(
+        [
+            "--interfaces",
+            "lo",
+            "--netbios-name",
+            name,
+            "--workgroup",
+            "TESTWG",
+            "--log-level",
+            "info",
+            "--no-local-master",
+        ]
+        .map(String::from),
+    );
+    args.extend(dir.daemon_paths());
+    let d = Daemon::start(&args);
+    (dir, ports.0, d)
+}
+
 #[test]
 fn serves_names_on_loopback_and_releases_them_on_sigterm() {
-    let dir = Scratch::new("serve");
-    let ports = free_ports();
-    let port = ports.0;
-    let mut args = port_args(ports);
-    args.extend([
-        "--interfaces".to_owned(),
-        "lo".into(),
-        "--netbios-name".into(),
-        "nbtdtest".into(),
-        "--workgroup".into(),
-        "TESTWG".into(),
-        "--log-level".into(),
-        "info".into(),
-        // Never the local master, so that its names stay the five checked below.
-        "--no-local-master".into(),
-    ]);
-    args.extend(dir.daemon_paths());
-    let mut d = Daemon::start(&args);
+    let (dir, port, mut d) = start_on_loopback("serve", "nbtdtest");
     let st = wait_active(&mut d, &dir);
 
     assert_eq!(st.netbios_name, "NBTDTEST");
@@ -182,21 +191,7 @@ fn node_status_is_rate_limited_per_source_and_queries_are_not() {
     use nbtd::protocol::wire::ns::NameServicePacket;
     use std::net::UdpSocket;
 
-    let dir = Scratch::new("ratelimit");
-    let ports = free_ports();
-    let port = ports.0;
-    let mut args = port_args(ports);
-    args.extend([
-        "--interfaces".to_owned(),
-        "lo".into(),
-        "--netbios-name".into(),
-        "nbtdrate".into(),
-        "--workgroup".into(),
-        "TESTWG".into(),
-        "--no-local-master".into(),
-    ]);
-    args.extend(dir.daemon_paths());
-    let mut d = Daemon::start(&args);
+    let (dir, port, mut d) = start_on_loopback("ratelimit", "nbtdrate");
     wait_active(&mut d, &dir);
     let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
 

@@ -6,25 +6,15 @@ mod sim;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use nbt_protocol::engine::names::{Disposition, NameConfig, NameEvent, NameState};
+use nbt_protocol::engine::names::{Disposition, NameEvent, NameState};
 use nbt_protocol::name::{NetbiosName, ScopedName};
 use nbt_protocol::wire::Emit;
 use nbt_protocol::wire::ns::{
     NameFlags, NameServicePacket, NbAddress, NmFlags, PacketKind, Rcode, Statistics,
 };
-use sim::{BROADCAST, Lan, ip, name};
+use sim::{BROADCAST, Lan, ip, name, parse, scoped};
 
-fn config(host: &str) -> NameConfig {
-    NameConfig::new(name(host, 0), name("LABWG", 0))
-}
-
-fn scoped(s: &str, sfx: u8) -> ScopedName {
-    ScopedName::unscoped(name(s, sfx))
-}
-
-fn parse(b: &[u8]) -> NameServicePacket {
-    NameServicePacket::parse(b).unwrap()
-}
+use sim::host_config as config;
 
 /// A client at 198.18.0.200:50000 (an ephemeral port, as nmblookup uses).
 fn client() -> SocketAddrV4 {

@@ -9,23 +9,13 @@ use std::net::SocketAddrV4;
 use std::time::Duration;
 
 use nbt_protocol::engine::IfaceId;
-use nbt_protocol::engine::names::{Disposition, NameConfig, NameEvent};
+use nbt_protocol::engine::names::{Disposition, NameEvent};
 use nbt_protocol::name::{NetbiosName, ScopedName};
 use nbt_protocol::wire::Emit;
 use nbt_protocol::wire::ns::{NameServicePacket, NbAddress, NmFlags, PacketKind, Rcode};
-use sim::{Lan, ip, name};
+use sim::{Lan, ip, name, parse, scoped};
 
-fn config(host: &str) -> NameConfig {
-    NameConfig::new(name(host, 0), name("LABWG", 0))
-}
-
-fn scoped(s: &str, sfx: u8) -> ScopedName {
-    ScopedName::unscoped(name(s, sfx))
-}
-
-fn parse(b: &[u8]) -> NameServicePacket {
-    NameServicePacket::parse(b).unwrap()
-}
+use sim::host_config as config;
 
 /// ALPHA at 198.18.0.1 with its names registered.
 fn alpha() -> Lan {

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use nbt_protocol::engine::names::{Disposition, NameConfig, NameEngine, NameEvent};
 use nbt_protocol::engine::{IfaceAddr, IfaceId, Rng, Transmit};
-use nbt_protocol::name::NetbiosName;
+use nbt_protocol::name::{NetbiosName, ScopedName};
+use nbt_protocol::wire::ns::NameServicePacket;
 
 /// The subnet: 198.18.0.0/24.
 pub const NETMASK: Ipv4Addr = Ipv4Addr::new(255, 255, 255, 0);
@@ -52,6 +53,21 @@ pub struct Lan {
 
 pub fn name(s: &str, sfx: u8) -> NetbiosName {
     NetbiosName::new(s, sfx).unwrap()
+}
+
+/// The name engine's defaults for `host` in workgroup LABWG.
+pub fn host_config(host: &str) -> NameConfig {
+    NameConfig::new(name(host, 0), name("LABWG", 0))
+}
+
+/// A name without a scope.
+pub fn scoped(s: &str, sfx: u8) -> ScopedName {
+    ScopedName::unscoped(name(s, sfx))
+}
+
+/// A datagram the test knows to be a valid name-service packet.
+pub fn parse(b: &[u8]) -> NameServicePacket {
+    NameServicePacket::parse(b).unwrap()
 }
 
 impl Lan {
