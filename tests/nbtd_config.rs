@@ -161,3 +161,26 @@ fn the_example_configuration_documents_every_key_and_is_valid() {
     let config = nbtd::config::Config::parse(&uncommented).unwrap();
     config.resolve(|| Ok("host".into())).unwrap();
 }
+
+#[test]
+fn an_unknown_log_level_is_refused_with_the_levels() {
+    let dir = Scratch::new("config-loglevel");
+    let file = dir.path("nbtd.toml");
+    std::fs::write(&file, "log_level = \"notice\"\n").unwrap();
+    let (status, _, err) = run_captured(&["--check-config", "--config", file.to_str().unwrap()]);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("log_level = \"notice\" is not valid"), "{err}");
+    assert!(
+        err.contains("error, warn (or warning), info, debug or trace"),
+        "{err}"
+    );
+    for bad in ["verbose", "warnings", "info,nbtd=loud"] {
+        let (status, _, err) = run_captured(&["--check-config", "--log-level", bad]);
+        assert_eq!(status.code(), Some(1), "{bad}: {err}");
+        assert!(err.contains("is not a level"), "{bad}: {err}");
+    }
+    for good in ["warning", "warn", "info,nbtd=debug"] {
+        let (status, _, err) = run_captured(&["--check-config", "--log-level", good]);
+        assert!(status.success(), "{good}: {err}");
+    }
+}

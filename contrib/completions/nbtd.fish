@@ -7,7 +7,7 @@ complete -c nbtd -l control-socket -d 'The control socket (default /run/nbtd/con
 complete -c nbtd -l name-port -d 'The name service UDP port (default 137; change it only to test)' -r
 complete -c nbtd -l datagram-port -d 'The datagram service UDP port, where the browser runs (default 138; change it only to test)' -r
 complete -c nbtd -l session-port -d 'The session service TCP port, where shares and browse lists are listed (default 139; change it only to test)' -r
-complete -c nbtd -l log-level -d 'Log level or filter: error, warn, info, debug, trace, or e.g. info,nbtd=debug. Takes precedence over RUST_LOG, which takes precedence over the file\'s log_level' -r
+complete -c nbtd -l log-level -d 'Log level or filter: off, error, warn (or warning), info, debug, trace, or e.g. info,nbtd=debug; any other word is an error. Takes precedence over RUST_LOG, which takes precedence over the file\'s log_level' -r
 complete -c nbtd -l os-level -d 'The browser\'s OS level in elections, 0 to 255: the highest wins (default 20, as Samba; 65 beats Samba and Windows)' -r
 complete -c nbtd -l comment -d 'The comment others list next to this host (at most 48 printable ASCII characters)' -r
 complete -c nbtd -l user -d 'The user to become once the ports are bound, when started as root (default nbtd, or nobody when there is no user nbtd)' -r

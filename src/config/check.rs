@@ -278,12 +278,58 @@ pub(super) fn wins_servers(value: &str) -> Result<Vec<Ipv4Addr>, ConfigError> {
     Ok(servers)
 }
 
-pub(super) fn check_log_level(value: &str) -> Result<(), ConfigError> {
+/// The levels a log directive may name, as the error lists them.
+pub const LOG_LEVELS: &str = "off, error, warn (or warning), info, debug or trace";
+
+/// Checks a log level or filter (`warn`, `info,nbtd=debug`) and returns it as tracing's
+/// `EnvFilter` reads it, with `warning` spelled `warn`. A bare word must be a level: the filter
+/// parser would take `warning` or `verbose` for a target and turn every other log line off.
+pub fn log_directive(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(format!("it is empty; give one of {LOG_LEVELS}"));
+    }
+    let mut out = Vec::new();
+    for part in value.split(',').map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        // A span filter (`target[span{field=x}]` or `…=level`) holds '=' of its own: the
+        // level is what follows the last `]=`, and the rest is left to the parser.
+        let (target, level) = if part.contains('[') {
+            match part.rsplit_once("]=") {
+                Some((t, l)) => (Some(format!("{t}]")), l),
+                None => {
+                    out.push(part.to_owned());
+                    continue;
+                }
+            }
+        } else {
+            match part.split_once('=') {
+                Some((t, l)) => (Some(t.to_owned()), l),
+                None => (None, part),
+            }
+        };
+        let level = match level.trim() {
+            l if l.eq_ignore_ascii_case("warning") => "warn",
+            "" => return Err(format!("{part:?} names no level; give one of {LOG_LEVELS}")),
+            l if l.parse::<tracing_subscriber::filter::LevelFilter>().is_ok() => l,
+            l => return Err(format!("{l:?} is not a level; give one of {LOG_LEVELS}")),
+        };
+        out.push(match target {
+            Some(t) => format!("{t}={level}"),
+            None => level.to_owned(),
+        });
+    }
+    let directive = out.join(",");
     tracing_subscriber::EnvFilter::builder()
-        .parse(value)
-        .map(|_| ())
-        .map_err(|e| ConfigError::BadLogLevel {
-            value: value.to_owned(),
-            reason: e.to_string(),
-        })
+        .parse(&directive)
+        .map_err(|e| e.to_string())?;
+    Ok(directive)
+}
+
+pub(super) fn check_log_level(value: &str) -> Result<String, ConfigError> {
+    log_directive(value).map_err(|reason| ConfigError::BadLogLevel {
+        value: value.to_owned(),
+        reason,
+    })
 }

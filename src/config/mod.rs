@@ -26,7 +26,7 @@ use crate::protocol::engine::names::canary::DEFAULT_CANARY_INTERVAL;
 /// interface, so not more often than every few seconds; at least once a week.
 const CANARY_SECS: std::ops::RangeInclusive<u64> = 5..=604_800;
 use crate::session::SessionLimits;
-pub use check::remote_announce_targets;
+pub use check::{LOG_LEVELS, log_directive, remote_announce_targets};
 use check::{
     check_browser, check_log_level, check_path, check_patterns, check_ports, check_session,
 };
@@ -536,7 +536,7 @@ pub enum ConfigError {
     /// The log level is not a level or a filter.
     #[error(
         "log_level = {value:?} is not valid: {reason} \
-         (use error, warn, info, debug or trace, or a filter such as info,nbtd=debug)"
+         (or a filter such as info,nbtd=debug)"
     )]
     BadLogLevel {
         /// The value.
@@ -731,7 +731,7 @@ impl Config {
                 reason: "longer than the 107 bytes a Unix socket path can hold",
             });
         }
-        check_log_level(&self.log_level)?;
+        let log_level = check_log_level(&self.log_level)?;
         if self.drop_privileges && (self.user.is_empty() || self.user.contains(['\0', '/', ':'])) {
             return Err(ConfigError::BadUser {
                 value: self.user.clone(),
@@ -779,7 +779,7 @@ impl Config {
             canary_interval: (self.canary_interval_secs > 0)
                 .then(|| Duration::from_secs(self.canary_interval_secs)),
             wins_servers,
-            log_level: self.log_level.clone(),
+            log_level,
             user: self.drop_privileges.then(|| self.user.clone()),
             metrics_listen,
             browser: self.browser.clone(),

@@ -429,3 +429,46 @@ fn wins_server_takes_unicast_addresses_in_order() {
     let e = with(&many.join(" "));
     assert!(e.contains("at most 8"), "{e}");
 }
+
+#[test]
+fn a_log_level_is_a_level_and_warning_means_warn() {
+    for (given, read) in [
+        ("info", "info"),
+        ("warning", "warn"),
+        ("WARN", "WARN"),
+        ("off", "off"),
+        ("info,nbtd=debug", "info,nbtd=debug"),
+        ("info, nbtd=warning", "info,nbtd=warn"),
+        ("nbtd::daemon=trace", "nbtd::daemon=trace"),
+        ("info,[session{peer}]=debug", "info,[session{peer}]=debug"),
+    ] {
+        assert_eq!(log_directive(given).as_deref(), Ok(read), "{given}");
+    }
+    // A bare word the filter parser would take for a target (turning all other logging off).
+    for bad in [
+        "verbose",
+        "notice",
+        "warnings",
+        "info,loud",
+        "nbtd=notice",
+        "nbtd=",
+        "",
+    ] {
+        let e = log_directive(bad).unwrap_err();
+        assert!(e.contains(LOG_LEVELS), "{bad}: {e}");
+    }
+    let mut c = Config::default();
+    c.log_level = "notice".into();
+    let e = c.resolve(host("h")).unwrap_err().to_string();
+    assert!(
+        e.contains("log_level = \"notice\"") && e.contains("\"notice\" is not a level"),
+        "{e}"
+    );
+    assert!(
+        e.contains("warn (or warning)") && e.contains("trace"),
+        "{e}"
+    );
+    let mut c = Config::default();
+    c.log_level = "info,nbtd=warning".into();
+    assert_eq!(c.resolve(host("h")).unwrap().log_level, "info,nbtd=warn");
+}

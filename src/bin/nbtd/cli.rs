@@ -65,7 +65,8 @@ pub struct Cli {
     /// change it only to test).
     #[arg(long, value_name = "PORT")]
     pub session_port: Option<u16>,
-    /// Log level or filter: error, warn, info, debug, trace, or e.g. info,nbtd=debug.
+    /// Log level or filter: off, error, warn (or warning), info, debug, trace, or e.g.
+    /// info,nbtd=debug; any other word is an error.
     /// Takes precedence over RUST_LOG, which takes precedence over the file's log_level.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,

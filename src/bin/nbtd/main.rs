@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 use cli::Cli;
-use nbtd::config::{Config, Overrides, Settings, read_hostname};
+use nbtd::config::{Config, Overrides, Settings, log_directive, read_hostname};
 use nbtd::daemon::{self, DaemonError};
 use nbtd::exit;
 use tracing_subscriber::EnvFilter;
@@ -93,13 +93,20 @@ fn serve(settings: Settings, ops: daemon::Operations) -> anyhow::Result<()> {
 /// Logs to stderr: `--log-level`, else `RUST_LOG`, else the file's `log_level`. When the file
 /// chose, returns how to change the filter at a reload.
 fn init_logging(cli: &Cli, settings: &Settings) -> Option<daemon::LogFilterSetter> {
+    // `--log-level` went into the settings and was checked there.
     let (directive, from_file) = match (&cli.log_level, std::env::var("RUST_LOG")) {
-        (Some(l), _) => (l.clone(), false),
-        (None, Ok(env)) if !env.trim().is_empty() => (env, false),
+        (Some(_), _) => (settings.log_level.clone(), false),
+        (None, Ok(env)) if !env.trim().is_empty() => match log_directive(&env) {
+            Ok(d) => (d, false),
+            Err(e) => {
+                eprintln!("nbtd: RUST_LOG={env:?} is not a valid filter: {e}; logging at info");
+                ("info".to_owned(), false)
+            }
+        },
         _ => (settings.log_level.clone(), true),
     };
     let filter = EnvFilter::builder().parse(&directive).unwrap_or_else(|e| {
-        eprintln!("nbtd: RUST_LOG={directive:?} is not a valid filter ({e}); logging at info");
+        eprintln!("nbtd: log filter {directive:?} is not valid ({e}); logging at info");
         EnvFilter::new("info")
     });
     let builder = tracing_subscriber::fmt()
@@ -113,7 +120,7 @@ fn init_logging(cli: &Cli, settings: &Settings) -> Option<daemon::LogFilterSette
     from_file.then(|| -> daemon::LogFilterSetter {
         Box::new(move |directive: &str| {
             let filter = EnvFilter::builder()
-                .parse(directive)
+                .parse(log_directive(directive)?)
                 .map_err(|e| e.to_string())?;
             handle.reload(filter).map_err(|e| e.to_string())
         })
