@@ -5,7 +5,7 @@
 mod common;
 
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fake_peer::{FakePeer, Reply};
@@ -29,6 +29,23 @@ fn nbt(args: &[&str]) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs nbt with its stdout a pipe whose reader is gone before nbt writes, as `nbt … | head -0`.
+fn nbt_closed_stdout(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nbt"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nbt");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait for nbt");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
@@ -281,6 +298,39 @@ fn status_survives_hostile_replies() {
     assert_eq!(v["names"][1]["netbios_name"], "LABWG<00>");
     assert_eq!(v["mac"], "02-42-ac-11-00-02");
     assert_eq!(v["ignored"]["malformed"], 2);
+}
+
+#[test]
+fn a_closed_stdout_ends_nbt_quietly_with_its_own_status() {
+    let peer = FakePeer::start(Ipv4Addr::LOCALHOST, |req| {
+        let Some(p) = req else { return Vec::new() };
+        let t = p.trn_id;
+        let q = p.question().unwrap().name.clone();
+        if p.question().unwrap().qtype == RrType::NBSTAT {
+            let r = NameServicePacket::node_status_response(t, q, odd_status());
+            vec![Reply::plain(r.to_vec().unwrap())]
+        } else {
+            vec![Reply::plain(positive(t, "ALPHA", &[(ADDR, false)]))]
+        }
+    });
+    let port = peer.addr.port().to_string();
+    let unicast = ["--server", "127.0.0.1", "--port", &port];
+    for args in [
+        &[&["lookup", "ALPHA"], &unicast[..]].concat(),
+        &[&["lookup", "ALPHA", "--json"], &unicast[..]].concat(),
+        &["status", "127.0.0.1", "--port", &port][..],
+        &["status", "127.0.0.1", "--port", &port, "--json"][..],
+        &["--help"][..],
+    ] {
+        let r = nbt_closed_stdout(args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(
+            !r.stderr.contains("panicked") && !r.stderr.contains("Broken pipe"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(r.stderr, "", "{args:?}");
+    }
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use serde::Serialize;
 
-use crate::common::{Found, Global, random_u16, show_duration};
+use crate::common::{Found, Global, out, print_json, random_u16, show_duration};
 use crate::exchange::IfaceChoice;
 use crate::lookup::{self, QueryAnswer, StopAt, Target};
 
@@ -93,25 +93,25 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
         poisoners,
     };
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        print_json(&report)?;
     } else if report.poisoners.is_empty() {
-        println!(
+        out(format_args!(
             "no answer to a broadcast query for {} on {} within {}: no poisoner seen",
             report.name,
             report.interfaces.join(", "),
             show_duration(c.timeout)
-        );
+        ))?;
     } else {
         for p in &report.poisoners {
             let claimed: Vec<String> = p.claimed.iter().map(Ipv4Addr::to_string).collect();
-            println!(
+            out(format_args!(
                 "POISONER {} ({}) on {} answered {}, a name nobody registered, claiming {}",
                 p.address,
                 p.mac.as_deref().unwrap_or("MAC unknown"),
                 p.via,
                 report.name,
                 claimed.join(", ")
-            );
+            ))?;
         }
     }
     Ok(if report.poisoners.is_empty() {

@@ -2,10 +2,14 @@
 //! IDs, ignored-reply accounting and the text forms of names, flags and MAC addresses.
 
 use std::collections::hash_map::RandomState;
+use std::fmt::Display;
 use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
 use std::net::SocketAddrV4;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
+use anyhow::Context;
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::wire::ns::{NameFlags, NodeName, NodeType, Rcode};
 use serde::Serialize;
@@ -260,8 +264,34 @@ pub fn render_table<const N: usize>(head: [&str; N], rows: Vec<[String; N]>) -> 
 
 /// Prints JSON on stdout.
 pub fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    out(serde_json::to_string_pretty(value)?)
+}
+
+/// Set once a write to stdout found the pipe closed.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Prints a line on stdout. Once the reader has closed the pipe (`nbt view | head -1`), this
+/// and every later line are dropped quietly and the command ends with its own exit status.
+pub fn out(line: impl Display) -> anyhow::Result<()> {
+    out_text(&format!("{line}\n"))
+}
+
+/// Prints text as it is on stdout, as [`out`] does a line.
+pub fn out_text(text: &str) -> anyhow::Result<()> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            Ok(())
+        }
+        r => r.context("cannot write to stdout"),
+    }
 }
 
 #[cfg(test)]

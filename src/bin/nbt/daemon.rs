@@ -4,15 +4,15 @@
 
 use std::path::Path;
 
-use crate::common::{Found, Global};
+use crate::common::{Found, Global, out_text, print_json};
 
 /// Asks the daemon at `control_socket` for its status and prints it.
 pub fn run(control_socket: &Path, global: &Global) -> anyhow::Result<Found> {
     let status = nbtd::control::query_status(control_socket)?;
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        print_json(&status)?;
     } else {
-        print!("{}", nbtd::control::render_status(&status));
+        out_text(&nbtd::control::render_status(&status))?;
     }
     Ok(Found::Yes)
 }

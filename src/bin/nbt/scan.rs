@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::cidr::Cidr;
 use crate::common::{
-    Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, print_json, random_u16,
+    Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, out, print_json, random_u16,
     render_table,
 };
 use crate::exchange::{self, recv_any, send_error};
@@ -367,7 +367,7 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
     } else {
         if !report.hosts.is_empty() {
             for l in table(&report.hosts) {
-                println!("{l}");
+                out(l)?;
             }
         }
         for r in &report.refused {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::common::{Found, Global, print_json, render_table};
+use crate::common::{Found, Global, out, print_json, render_table};
 use crate::lookup;
 use nbtd::smbclient::{Session, SmbError, Target, rap_text, share_type_text};
 
@@ -124,7 +124,7 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
         print_json(&report)?;
     } else {
         for l in table(&report.shares) {
-            println!("{l}");
+            out(l)?;
         }
         let who = match (&report.server, &report.workgroup) {
             (Some(s), Some(w)) => format!("{s} ({ip}, workgroup {w})"),

@@ -10,8 +10,8 @@ use nbtd::protocol::{NetbiosName, ScopedName};
 use serde::Serialize;
 
 use crate::common::{
-    Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, name_flag_words, print_json,
-    random_u16, rcode_meaning, render_table, show_duration, suffix_meaning,
+    Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, name_flag_words, out,
+    print_json, random_u16, rcode_meaning, render_table, show_duration, suffix_meaning,
 };
 use crate::exchange::{self, Flow, Plan};
 use crate::lookup;
@@ -192,17 +192,17 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
         print_json(&report)?;
     } else {
         match &report.resolved_from {
-            Some(n) => println!("Node status of {n} ({host}):"),
-            None => println!("Node status of {host}:"),
+            Some(n) => out(format_args!("Node status of {n} ({host}):"))?,
+            None => out(format_args!("Node status of {host}:"))?,
         }
         if status.names.is_empty() {
-            println!("(no names)");
+            out("(no names)")?;
         } else {
             for l in table(&status) {
-                println!("{l}");
+                out(l)?;
             }
         }
-        println!("MAC address: {}", report.mac);
+        out(format_args!("MAC address: {}", report.mac))?;
     }
     Ok(Found::Yes)
 }

@@ -142,7 +142,7 @@ pub async fn run(args: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Resu
                 busy_poll: a.busy_poll,
             };
             let report = tokio::task::spawn_blocking(move || load::run(&req)).await??;
-            println!("{}", serde_json::to_string(&report)?);
+            crate::common::out(serde_json::to_string(&report)?)?;
             Ok(if report.answered > 0 {
                 Found::Yes
             } else {
@@ -173,7 +173,7 @@ pub async fn run(args: impl Iterator<Item = std::ffi::OsString>) -> anyhow::Resu
         }
         Tool::List(a) => {
             let r = browse::list(a.server, a.session_port, &a.workgroup, a.timeout).await?;
-            println!("{}", serde_json::to_string(&r)?);
+            crate::common::out(serde_json::to_string(&r)?)?;
             Ok(if r.servers > 0 { Found::Yes } else { Found::No })
         }
     }

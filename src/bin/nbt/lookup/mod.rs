@@ -15,7 +15,7 @@ use nbtd::protocol::{NetbiosName, ScopedName};
 use serde::Serialize;
 
 use crate::common::{
-    Found, Global, Ignore, Ignored, node_type_text, print_json, random_u16, rcode_meaning,
+    Found, Global, Ignore, Ignored, node_type_text, out, print_json, random_u16, rcode_meaning,
     show_duration,
 };
 use crate::exchange::{self, Endpoint, Flow, IfaceChoice, Plan};
@@ -616,9 +616,9 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
     if global.json {
         print_json(&r)?;
     } else {
-        let (out, err) = text(&r, global.verbose);
-        for l in out {
-            println!("{l}");
+        let (lines, err) = text(&r, global.verbose);
+        for l in lines {
+            out(l)?;
         }
         for l in err {
             eprintln!("{l}");

@@ -34,7 +34,7 @@ use tokio::time::Instant;
 use nbtd::protocol::engine::session::client::ServerListing;
 use nbtd::protocol::wire::rap::records::ServerInfo1;
 
-use crate::common::{Found, Global, base_text, print_json, random_u16, render_table};
+use crate::common::{Found, Global, base_text, out, print_json, random_u16, render_table};
 use crate::exchange::{self, IfaceChoice, recv_any};
 use crate::lookup::{self, QueryAnswer, StopAt, Target};
 use crate::scan::{self, HostLine, Pacing};
@@ -698,7 +698,7 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
     }
     if let Some(wg) = &view.workgroup {
         for l in machines_table(&view.machines) {
-            println!("{l}");
+            out(l)?;
         }
         let master = view.master.as_ref().map_or_else(
             || "no master answered".to_owned(),
@@ -719,7 +719,7 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
         );
     } else {
         for l in workgroups_table(&view.workgroups) {
-            println!("{l}");
+            out(l)?;
         }
         eprintln!(
             "nbt: {} workgroups ({})",
