@@ -232,6 +232,76 @@ fn broadcast_folds_duplicates_and_shows_conflicts() {
     );
 }
 
+#[test]
+fn a_unique_name_answered_ends_the_wait_after_a_short_grace() {
+    // 127.0.0.2 answers at once, 127.0.0.3 claims the name too 20 ms later (within the grace),
+    // and 127.0.0.4 answers 700 ms later still: only a lookup with --all waits for that one.
+    let peer = FakePeer::start(Ipv4Addr::new(127, 255, 255, 255), |req| {
+        let Some(p) = req.filter(|p| is_query_for(p, "ALPHA")) else {
+            return Vec::new();
+        };
+        let t = p.trn_id;
+        let answer = |i: u8| {
+            let a = Ipv4Addr::new(10, 0, 0, i);
+            Reply::from(
+                Ipv4Addr::new(127, 0, 0, i),
+                positive(t, "ALPHA", &[(a, false)]),
+            )
+        };
+        vec![
+            answer(2),
+            answer(3).after(Duration::from_millis(20)),
+            answer(4).after(Duration::from_millis(700)),
+        ]
+    });
+    let port = peer.addr.port().to_string();
+    let base = ["lookup", "ALPHA", "--iface", "lo", "--port", &port];
+    let start = Instant::now();
+    let r = nbt(&[&base[..], &["--timeout", "5s"]].concat());
+    let took = start.elapsed();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        took < Duration::from_secs(1),
+        "a broadcast lookup with its answer in took {took:?} of its 5 s"
+    );
+    assert!(
+        r.stdout.contains("10.0.0.2 ALPHA<00> CONFLICT\n")
+            && r.stdout.contains("10.0.0.3 ALPHA<00> CONFLICT\n"),
+        "the second claim within the grace is shown: {}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("name conflict"), "{}", r.stderr);
+
+    let r = nbt(&[&base[..], &["--timeout", "1500ms", "--all"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("10.0.0.4 ALPHA<00> CONFLICT\n"),
+        "--all waits for the late answer: {}",
+        r.stdout
+    );
+
+    // Unicast ends at the first answer.
+    let server = FakePeer::start(Ipv4Addr::LOCALHOST, |req| {
+        let Some(p) = req else { return Vec::new() };
+        vec![Reply::plain(positive(p.trn_id, "ALPHA", &[(ADDR, false)]))]
+    });
+    let port = server.addr.port().to_string();
+    let start = Instant::now();
+    let r = nbt(&[
+        "lookup",
+        "ALPHA",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--timeout",
+        "5s",
+    ]);
+    let took = start.elapsed();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(took < Duration::from_secs(1), "unicast took {took:?}");
+}
+
 fn odd_status() -> NodeStatus {
     let a = NameFlags::ACTIVE;
     NodeStatus {

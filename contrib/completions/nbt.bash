@@ -263,7 +263,7 @@ _nbt() {
             return 0
             ;;
         nbt__subcmd__lookup)
-            opts="-v -h --iface --all-ifaces --server --wins --timeout --retries --json --port --verbose --help"
+            opts="-v -h --iface --all-ifaces --server --wins --timeout --retries --all --json --port --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

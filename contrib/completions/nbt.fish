@@ -44,6 +44,7 @@ complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l timeout -d 'How long 
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l retries -d 'Times to repeat the query after the first (250 ms apart for broadcasts, spread over the timeout for unicast), 0 to 10' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l port -d 'UDP port of the name service to send to (change it only to test)' -r
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l all-ifaces -d 'Broadcast on every usable interface'
+complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l all -d 'Collect answers for the whole timeout, also after one for a unique name came (every late or duplicate answer)'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -l json -d 'Print JSON on stdout instead of text'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -s v -l verbose -d 'Say on stderr what is sent and which replies are ignored, and why'
 complete -c nbt -n "__fish_nbt_using_subcommand lookup" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -18,6 +18,8 @@ use nbtd::protocol::wire::ns::NameServicePacket;
 pub const MAX_LIFETIME: Duration = Duration::from_secs(60);
 /// Most requests a fake peer answers.
 pub const MAX_REQUESTS: usize = 1000;
+/// Longest a reply may wait before it is sent.
+pub const MAX_DELAY: Duration = Duration::from_secs(2);
 
 /// A datagram the peer sends back.
 #[derive(Debug, Clone)]
@@ -27,12 +29,18 @@ pub struct Reply {
     pub from: Option<Ipv4Addr>,
     /// The bytes.
     pub bytes: Vec<u8>,
+    /// How long to wait, after the reply before it was sent, before sending this one.
+    pub delay: Duration,
 }
 
 impl Reply {
     /// A reply from the listening socket.
     pub fn plain(bytes: Vec<u8>) -> Reply {
-        Reply { from: None, bytes }
+        Reply {
+            from: None,
+            bytes,
+            delay: Duration::ZERO,
+        }
     }
 
     /// A reply from another loopback address.
@@ -41,7 +49,14 @@ impl Reply {
         Reply {
             from: Some(ip),
             bytes,
+            delay: Duration::ZERO,
         }
+    }
+
+    /// The same reply, sent `delay` (at most [`MAX_DELAY`]) after the one before it.
+    pub fn after(self, delay: Duration) -> Reply {
+        assert!(delay <= MAX_DELAY, "a reply waits at most {MAX_DELAY:?}");
+        Reply { delay, ..self }
     }
 }
 
@@ -114,6 +129,7 @@ impl FakePeer {
                 let bytes = buf[..n].to_vec();
                 let request = NameServicePacket::parse(&bytes).ok();
                 for reply in script(request.as_ref()) {
+                    std::thread::sleep(reply.delay);
                     match reply.from {
                         None => {
                             let _ = socket.send_to(&reply.bytes, from);

@@ -57,9 +57,11 @@ pub enum Command {
     /// Look a NetBIOS name up, by broadcast on the LAN or by asking one server.
     ///
     /// A broadcast query is sent 250 ms apart as often as --retries says, and every answer
-    /// that arrives within the timeout is listed. With --server the query goes to one host by
-    /// unicast, and with --wins to a WINS server, which then answers from its database; the
-    /// first answer ends the wait. The name is NAME, NAME#XX or NAME<XX> with the suffix in hex
+    /// that arrives within the timeout is listed; for a unique name the wait ends 100 ms
+    /// after the first answer (time enough for a second host claiming it, shown as a
+    /// conflict), unless --all is given. With --server the query goes to one host by unicast,
+    /// and with --wins to a WINS server, which then answers from its database; the first
+    /// answer ends the wait. The name is NAME, NAME#XX or NAME<XX> with the suffix in hex
     /// (<00> when none is given): ALPHA#20 is the file server ALPHA, WORKGROUP#1d the local
     /// master browser of WORKGROUP, WORKGROUP#1b the domain master. Write \xNN for other bytes.
     Lookup(LookupArgs),
@@ -212,6 +214,10 @@ pub struct LookupArgs {
     #[arg(long, default_value_t = 2, value_name = "N",
           value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
+    /// Collect answers for the whole timeout, also after one for a unique name came (every
+    /// late or duplicate answer).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Options of `nbt status`.

@@ -199,6 +199,8 @@ pub enum Flow {
     Continue,
     /// Done: stop now.
     Stop,
+    /// Collect for at most this much longer (never past the deadline already set).
+    Within(Duration),
 }
 
 /// One request sent to a list of destinations, `sends` times, `interval` apart, with replies
@@ -227,7 +229,7 @@ pub async fn run(
     let sockets: Vec<&UdpSocket> = endpoints.iter().map(|e| &e.socket).collect();
     let mut buf = vec![0u8; RECV_BUF];
     let start = Instant::now();
-    let deadline = start + plan.deadline;
+    let mut deadline = start + plan.deadline;
     let mut sent_rounds = 0u32;
     let mut failed: Vec<bool> = vec![false; plan.dests.len()];
     let mut recv_errors = 0u32;
@@ -278,12 +280,11 @@ pub async fn run(
         };
         match event {
             None => {}
-            Some((i, Ok((n, SocketAddr::V4(from))))) => {
-                let flow = on_reply(i, from, &buf[..n]);
-                if flow == Flow::Stop {
-                    return Ok(());
-                }
-            }
+            Some((i, Ok((n, SocketAddr::V4(from))))) => match on_reply(i, from, &buf[..n]) {
+                Flow::Continue => {}
+                Flow::Stop => return Ok(()),
+                Flow::Within(d) => deadline = deadline.min(Instant::now() + d),
+            },
             Some((_, Ok((_, SocketAddr::V6(_))))) => {}
             Some((i, Err(e))) => {
                 recv_errors += 1;

@@ -82,6 +82,7 @@ async fn run(command: Command, global: &Global) -> anyhow::Result<Found> {
                     target,
                     timeout: a.timeout,
                     retries: a.retries,
+                    all: a.all,
                 },
                 global,
             )

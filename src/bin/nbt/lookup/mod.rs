@@ -1,6 +1,7 @@
-//! `nbt lookup`: a name query by broadcast (B-node: repeated 250 ms apart, every answer
-//! collected for the whole timeout) or by unicast to one server or WINS server (stops at the
-//! first answer).
+//! `nbt lookup`: a name query by broadcast (B-node: repeated 250 ms apart; answers collected
+//! until [`UNIQUE_GRACE`] after the first one for a unique name, or for the whole timeout for a
+//! group or with `--all`) or by unicast to one server or WINS server (stops at the first
+//! answer).
 //!
 //! Identical answers are folded (nmbd answers each broadcast twice), and different addresses
 //! for a unique name are shown as a conflict.
@@ -62,12 +63,18 @@ pub struct Request {
     pub timeout: Option<Duration>,
     /// Repetitions after the first query.
     pub retries: u32,
+    /// Collect for the whole timeout, even after an answer for a unique name (`--all`).
+    pub all: bool,
 }
 
 /// RFC 1002 §6 BCAST_REQ_RETRY_TIMEOUT.
 pub const BCAST_RETRY_INTERVAL: Duration = Duration::from_millis(250);
 /// How long a broadcast lookup collects answers by default.
 pub const BCAST_TIMEOUT: Duration = Duration::from_millis(1500);
+/// How long a broadcast lookup goes on collecting after the first positive answer for a unique
+/// name: long enough for a second host that claims it too (a conflict) to answer, as the
+/// answers to one broadcast arrive within milliseconds of each other on a LAN.
+pub const UNIQUE_GRACE: Duration = Duration::from_millis(100);
 /// How long a unicast lookup waits by default.
 pub const UCAST_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -495,6 +502,9 @@ pub enum StopAt {
     FirstAnswer,
     /// Stop at the first positive answer with a unique address (resolving a host).
     FirstUnique,
+    /// Collect until [`UNIQUE_GRACE`] after the first positive answer with a unique address,
+    /// so that a conflicting claim is still heard (`nbt lookup` by broadcast).
+    UniqueGrace,
 }
 
 /// Sends the query and collects answers.
@@ -556,16 +566,19 @@ pub async fn query(
         global.verbose,
         |via, from, bytes| match classify(bytes, trn_id, question) {
             Ok(result) => {
-                let done = match (stop, &result) {
-                    (StopAt::Timeout, _) => false,
-                    (StopAt::FirstAnswer, _) => true,
-                    (StopAt::FirstUnique, QueryAnswer::Positive { addresses, .. }) => {
+                let unique = match &result {
+                    QueryAnswer::Positive { addresses, .. } => {
                         addresses.iter().any(|a| !a.flags.is_group())
                     }
-                    (StopAt::FirstUnique, QueryAnswer::Negative(_)) => false,
+                    QueryAnswer::Negative(_) => false,
                 };
                 answers.push(Answer { via, from, result });
-                if done { Flow::Stop } else { Flow::Continue }
+                match stop {
+                    StopAt::FirstAnswer => Flow::Stop,
+                    StopAt::FirstUnique if unique => Flow::Stop,
+                    StopAt::UniqueGrace if unique => Flow::Within(UNIQUE_GRACE),
+                    _ => Flow::Continue,
+                }
             }
             Err(why) => {
                 ignored.note(from, &why, global.verbose);
@@ -598,7 +611,8 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
         Target::Wins(_) => "wins",
     };
     let stop = match req.target {
-        Target::Broadcast(_) => StopAt::Timeout,
+        _ if req.all => StopAt::Timeout,
+        Target::Broadcast(_) => StopAt::UniqueGrace,
         Target::Server(_) | Target::Wins(_) => StopAt::FirstAnswer,
     };
     let c = query(
