@@ -406,6 +406,16 @@ pub fn render(s: &DaemonStatus) -> String {
     .sample(&[("state", "active")], names[0])
     .sample(&[("state", "registering")], names[1])
     .sample(&[("state", "conflict")], names[2]);
+    let mut conflicts: Vec<String> = s.name_conflicts().into_iter().map(|c| c.name).collect();
+    conflicts.sort_unstable();
+    conflicts.dedup();
+    Family::new(
+        o,
+        "nbtd_name_conflicts",
+        "gauge",
+        "Our names another host holds, so nbtd does not use them (0 when healthy).",
+    )
+    .sample(&[], conflicts.len());
     Family::new(o, "nbtd_interfaces", "gauge", "Interface addresses served.")
         .sample(&[], s.interfaces.len());
     let mut f = Family::new(
@@ -645,6 +655,7 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("nbtd_names{state=\"active\"} 1\n"), "{t}");
+        assert!(t.contains("nbtd_name_conflicts 1\n"), "{t}");
         assert!(!t.contains("nbtd_wins_names"), "no WINS server: {t}");
         let mut w = sample();
         w.wins = Some(crate::control::tests::sample_wins());

@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -209,7 +210,21 @@ fn nbtd_does_not_claim_a_name_nmbd_holds() {
     };
     lan.start_nmbd(2, &NmbdConfig::new("LABWG", "TAKEN"));
     lan.wait_for_name(3, "TAKEN", 2, REGISTRATION).unwrap();
-    let nbtd = start_nbtd(&lan, 1, "TAKEN", &[]);
+    // A service manager's socket (a path, so that nbtd reaches it from its namespace).
+    let notify_path = lan.dir().join("notify1.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    notify
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let notify_env = format!("NOTIFY_SOCKET={}", notify_path.to_str().unwrap());
+    let nbtd = daemon::start_with_env(
+        &lan,
+        1,
+        "TAKEN",
+        Some("[metrics]\nlisten = \"198.18.0.1:9137\"\n"),
+        &["--no-local-master"],
+        &[&notify_env],
+    );
     let status = nbtd.settled();
     let taken: Vec<_> = status.interfaces[0]
         .names
@@ -225,6 +240,46 @@ fn nbtd_does_not_claim_a_name_nmbd_holds() {
     assert!(
         log.contains("is held by 198.18.0.2") && log.contains("does not use it"),
         "a clear conflict line naming the owner:\n{log}"
+    );
+    // The service manager hears of it: READY=1, then a status line that says the conflict.
+    let until = Instant::now() + Duration::from_secs(20);
+    let mut heard = Vec::new();
+    while !heard.iter().any(|m: &String| m.contains("NAME CONFLICT")) && Instant::now() < until {
+        let mut buf = [0u8; 1024];
+        if let Ok(n) = notify.recv(&mut buf) {
+            heard.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    assert!(heard[0].starts_with("READY=1\n"), "{heard:?}");
+    assert!(
+        heard.iter().any(|m| m.contains(
+            "STATUS=NAME CONFLICT: TAKEN<00>, TAKEN<03>, TAKEN<20> held by 198.18.0.2; \
+             serving TAKEN in LABWG on 1 interface address"
+        )),
+        "{heard:?}"
+    );
+    // nbt daemon says it first, and the metrics count the names.
+    let control = nbtd.control.to_str().unwrap();
+    let (code, text, err) = lan.nbt(1, &["daemon", "--control-socket", control]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.starts_with("NAME CONFLICT: TAKEN<00> is held by 198.18.0.2 (on lan0 198.18.0.1)"),
+        "{text}"
+    );
+    let scrape = lan.run(
+        1,
+        "python3",
+        &[
+            "-c",
+            "import urllib.request as u; \
+             print(u.urlopen('http://198.18.0.1:9137/metrics', timeout=10).read().decode())",
+        ],
+    );
+    let metrics = String::from_utf8_lossy(&scrape.stdout);
+    assert!(
+        metrics.contains("\nnbtd_name_conflicts 3\n"),
+        "{metrics}\n{}",
+        String::from_utf8_lossy(&scrape.stderr)
     );
     // Only nmbd answers for the name.
     let out = nmblookup(&lan, 3, &["-B", "198.18.0.255", "TAKEN"]);

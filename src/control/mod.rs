@@ -136,6 +136,36 @@ pub struct PoisonerStatus {
     pub last_seen_unix: u64,
 }
 
+/// One of our names another host holds: nbtd does not use it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameConflict {
+    /// `NAME<xx>`.
+    pub name: String,
+    /// The holder's address.
+    pub owner: Ipv4Addr,
+    /// The interface, and our address on it, where the holder answered.
+    pub on: String,
+}
+
+impl DaemonStatus {
+    /// Our names in conflict, on every interface address, in the order they are listed.
+    pub fn name_conflicts(&self) -> Vec<NameConflict> {
+        let mut out = Vec::new();
+        for i in &self.interfaces {
+            for n in &i.names {
+                if let NameStatusState::Conflict { owner } = n.state {
+                    out.push(NameConflict {
+                        name: format!("{}<{:02x}>", n.name, n.suffix),
+                        owner,
+                        on: format!("{} {}", i.name, i.address),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The WINS client: the server in use, the address registered there and each name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WinsClientStatus {

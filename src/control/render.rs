@@ -53,6 +53,15 @@ fn render_wins(out: &mut String, w: &super::WinsClientStatus) {
 /// the counters.
 pub fn render_status(s: &DaemonStatus) -> String {
     let mut out = String::new();
+    // Another host holding one of our names comes first: clients reach that host, not this one.
+    for c in s.name_conflicts() {
+        let _ = writeln!(
+            out,
+            "NAME CONFLICT: {} is held by {} (on {}); nbtd does not use it: give this host another \
+             name or rename the host at {}",
+            c.name, c.owner, c.on, c.owner
+        );
+    }
     let _ = writeln!(
         out,
         "nbtd {} (pid {}), up {}",
@@ -260,7 +269,14 @@ mod tests {
     #[test]
     fn text_rendering() {
         let t = render_status(&sample());
-        assert!(t.starts_with("nbtd 0.1.0 (pid 42), up 1h 02m 05s\n"), "{t}");
+        assert!(
+            t.starts_with(
+                "NAME CONFLICT: ALPHA<20> is held by 198.18.0.9 (on eth0 198.18.0.1); nbtd does \
+                 not use it: give this host another name or rename the host at 198.18.0.9\n\
+                 nbtd 0.1.0 (pid 42), up 1h 02m 05s\n"
+            ),
+            "the conflict first: {t}"
+        );
         assert!(
             t.contains("eth0 198.18.0.1/24, broadcast 198.18.0.255"),
             "{t}"

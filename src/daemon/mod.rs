@@ -205,6 +205,8 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
         persist,
         session,
         copies,
+        status_sent: String::new(),
+        status_dirty: false,
         settings,
     };
     let b = &d.settings.browser;
@@ -261,7 +263,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     rescan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Armed when there is something to summarise, so that an idle daemon sleeps.
     let mut summary_at: Option<tokio::time::Instant> = None;
-    notifier.ready(&d.ready_status());
+    d.notify_ready(&notifier);
 
     let mut stuck_at: Option<Instant> = None;
     let mut warned_stuck = false;
@@ -351,6 +353,7 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
         d.flush().await;
         d.persist.observe(&d.node, d.ifaces.served().map(|s| s.id));
         d.publish_answers();
+        d.update_status(&notifier);
         if watch_failed {
             warn!("watching interface changes (netlink) failed; rescanning them periodically");
             (watch, watch_failed, period) = (None, false, d.settings.rescan_interval);
@@ -496,6 +499,10 @@ struct Daemon {
     session: Option<SessionRuntime>,
     /// Where backups' copies of the master's list come back.
     copies: mpsc::Sender<copy::Copied>,
+    /// The status line last sent to the service manager.
+    status_sent: String,
+    /// Whether the status line may have changed since (a name event, a rescan).
+    status_dirty: bool,
 }
 
 impl Daemon {

@@ -13,6 +13,7 @@
 //! A file that does not load or does not check keeps the running configuration, and the error
 //! is logged.
 
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -21,6 +22,7 @@ use tracing::{error, info, warn};
 use super::{Daemon, browser_config};
 use crate::config::{Config, Overrides, Settings, read_hostname};
 use crate::notify::Notifier;
+use crate::protocol::engine::names::NameState;
 
 /// Sets the log filter of the running process; the error says why the filter is not valid.
 pub type LogFilterSetter = Box<dyn Fn(&str) -> Result<(), String> + Send>;
@@ -115,7 +117,7 @@ impl Daemon {
                 }
             }
         }
-        notifier.ready(&self.ready_status());
+        self.notify_ready(notifier);
     }
 
     /// Applies what can change live and returns what changed.
@@ -204,14 +206,55 @@ impl Daemon {
         a
     }
 
-    /// The status line for the service manager.
+    /// The status line for the service manager: what nbtd serves, after the names another
+    /// host holds (`NAME CONFLICT: ALPHA<00>, ALPHA<20> held by 198.18.0.9; serving ...`).
     pub(super) fn ready_status(&self) -> String {
         let n = self.ifaces.served().count();
-        format!(
+        let serving = format!(
             "serving {} in {} on {n} interface address{}",
             super::report::base_text(&self.settings.netbios_name),
             super::report::base_text(&self.settings.workgroup),
             if n == 1 { "" } else { "es" }
-        )
+        );
+        let mut held: Vec<(Ipv4Addr, Vec<String>)> = Vec::new();
+        for name in self.node.names().names() {
+            let NameState::Conflict { owner } = name.state else {
+                continue;
+            };
+            let text = name.name.to_string();
+            match held.iter_mut().find(|(o, _)| *o == owner) {
+                Some((_, names)) if names.contains(&text) => {}
+                Some((_, names)) => names.push(text),
+                None => held.push((owner, vec![text])),
+            }
+        }
+        if held.is_empty() {
+            return serving;
+        }
+        let held: Vec<String> = held
+            .iter()
+            .map(|(owner, names)| format!("{} held by {owner}", names.join(", ")))
+            .collect();
+        format!("NAME CONFLICT: {}; {serving}", held.join(", "))
+    }
+
+    /// Sends the status line again when it changed since it was last sent: a name fell into
+    /// conflict, or an address is served or dropped.
+    pub(super) fn update_status(&mut self, notifier: &Notifier) {
+        if !std::mem::take(&mut self.status_dirty) || !notifier.enabled() {
+            return;
+        }
+        let status = self.ready_status();
+        if status != self.status_sent {
+            notifier.status(&status);
+            self.status_sent = status;
+        }
+    }
+
+    /// `READY=1` with the status line.
+    pub(super) fn notify_ready(&mut self, notifier: &Notifier) {
+        self.status_sent = self.ready_status();
+        self.status_dirty = false;
+        notifier.ready(&self.status_sent);
     }
 }

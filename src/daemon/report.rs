@@ -139,6 +139,7 @@ impl Daemon {
     }
 
     fn log_name_event(&mut self, e: NameEvent) {
+        self.status_dirty = true;
         match e {
             NameEvent::Registered { iface, name, group } => {
                 info!(%name, group, interface = %self.label(iface), "name registered");

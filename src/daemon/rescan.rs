@@ -47,6 +47,7 @@ impl Daemon {
     /// Takes up added, changed and removed interface addresses.
     pub(super) async fn rescan(&mut self) {
         let now = Instant::now();
+        self.status_dirty = true;
         let (usable, _) = iface::scan(&self.settings.filter);
         let want: BTreeMap<Key, Interface> = usable
             .into_iter()

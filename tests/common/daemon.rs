@@ -33,6 +33,18 @@ pub struct Nbtd {
 /// across restarts); each start logs to a new file. `config`, when given, is written to
 /// `nbtd<i>.toml` and passed with `--config`; `extra` arguments come last.
 pub fn start(lan: &Lan, i: usize, name: &str, config: Option<&str>, extra: &[&str]) -> Nbtd {
+    start_with_env(lan, i, name, config, extra, &[])
+}
+
+/// [`start`] with `env` (`KEY=value`) set in nbtd's environment, e.g. a `NOTIFY_SOCKET`.
+pub fn start_with_env(
+    lan: &Lan,
+    i: usize,
+    name: &str,
+    config: Option<&str>,
+    extra: &[&str],
+    env: &[&str],
+) -> Nbtd {
     let dir = lan.dir();
     let control = dir.join(format!("nbtd{i}.sock"));
     let state = dir.join(format!("state{i}"));
@@ -72,7 +84,15 @@ pub fn start(lan: &Lan, i: usize, name: &str, config: Option<&str>, extra: &[&st
         args.extend(["--config", f]);
     }
     args.extend(extra);
-    let pid = lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log);
+    let pid = if env.is_empty() {
+        lan.spawn(i, env!("CARGO_BIN_EXE_nbtd"), &args, &log)
+    } else {
+        // env(1) execs nbtd, which keeps the process ID.
+        let mut with_env = env.to_vec();
+        with_env.push(env!("CARGO_BIN_EXE_nbtd"));
+        with_env.extend(args);
+        lan.spawn(i, "env", &with_env, &log)
+    };
     Nbtd {
         host: i,
         name: name.to_owned(),

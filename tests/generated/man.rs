@@ -184,7 +184,8 @@ fn nbtd_page() -> Generated {
         [roman(
             "Set by systemd for a Type=notify unit: nbtd sends READY=1 once it serves (after \
              binding its ports and dropping privileges), RELOADING=1 and READY=1 around a \
-             SIGHUP reload, and STOPPING=1 when it stops.",
+             SIGHUP reload, and STOPPING=1 when it stops. Its STATUS line begins with NAME \
+             CONFLICT when another host holds one of its names (systemctl status shows it).",
         )],
     );
 
