@@ -175,6 +175,19 @@ fn systemd_accepts_the_unit() {
 }
 
 #[test]
+fn the_unit_conflicts_with_nmbd_under_every_distribution_s_name() {
+    let unit = read("contrib/systemd/nbtd.service");
+    let conflicts: Vec<&str> = unit_values(&unit, "Conflicts")
+        .iter()
+        .flat_map(|v| v.split_whitespace())
+        .collect();
+    // Debian and Ubuntu, Fedora, RHEL and SUSE, and a Samba AD DC (which runs its own NBT).
+    for u in ["nmbd.service", "nmb.service", "samba-ad-dc.service"] {
+        assert!(conflicts.contains(&u), "Conflicts= lacks {u}: {conflicts:?}");
+    }
+}
+
+#[test]
 fn the_unit_starts_nbtd_with_flags_it_accepts_and_its_default_paths() {
     let unit = read("contrib/systemd/nbtd.service");
     let exec = unit_values(&unit, "ExecStart");
