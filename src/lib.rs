@@ -17,6 +17,7 @@ pub mod fsafe;
 pub mod iface;
 pub mod metrics;
 pub mod notify;
+pub mod plural;
 pub mod privileges;
 pub mod session;
 pub mod smbclient;

@@ -183,7 +183,10 @@ fn the_unit_conflicts_with_nmbd_under_every_distribution_s_name() {
         .collect();
     // Debian and Ubuntu, Fedora, RHEL and SUSE, and a Samba AD DC (which runs its own NBT).
     for u in ["nmbd.service", "nmb.service", "samba-ad-dc.service"] {
-        assert!(conflicts.contains(&u), "Conflicts= lacks {u}: {conflicts:?}");
+        assert!(
+            conflicts.contains(&u),
+            "Conflicts= lacks {u}: {conflicts:?}"
+        );
     }
 }
 

@@ -447,7 +447,8 @@ fn scan_matches_answers_to_addresses() {
         r.stdout
     );
     assert!(
-        r.stderr.contains("1 of 1 addresses answered"),
+        r.stderr
+            .contains("nbt: 1 of 1 address answered (1 request)"),
         "{}",
         r.stderr
     );

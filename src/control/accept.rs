@@ -121,8 +121,9 @@ pub(crate) async fn accept_loop<S, K, A, AF, C, CF>(
         if closed > 0 && noted.is_none_or(|t| t.elapsed() >= NOTE_INTERVAL) {
             tracing::info!(
                 closed,
-                "{what}: closed {closed} connections that had sent no request, to make room \
-                 for new ones (at most {} at once, {} per client)",
+                "{what}: closed {} that had sent no request, to make room for new ones (at \
+                 most {} at once, {} per client)",
+                crate::plural::plural(closed, "connection", "connections"),
                 limits.max,
                 limits.per_client
             );

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{DaemonStatus, NameStatusState, WinsNameState};
+use crate::plural::plural;
 
 /// The WINS lines: the server and address, then each name with its state.
 fn render_wins(out: &mut String, w: &super::WinsClientStatus) {
@@ -144,10 +145,10 @@ pub fn render_status(s: &DaemonStatus) -> String {
         };
         let _ = writeln!(
             out,
-            "  browser: {}, {master}; {} servers, {} workgroups listed",
+            "  browser: {}, {master}; {}, {} listed",
             b.role.as_str().replace('_', "-"),
-            b.servers,
-            b.workgroups
+            plural(b.servers, "server", "servers"),
+            plural(b.workgroups, "workgroup", "workgroups")
         );
         if !b.per_workgroup.is_empty() {
             let sizes: Vec<String> = b
@@ -173,11 +174,11 @@ pub fn render_status(s: &DaemonStatus) -> String {
         let c = &x.counters;
         let _ = writeln!(
             out,
-            "session service: TCP on {} addresses; {} connections, {} refused when busy, \
+            "session service: TCP on {}; {}, {} refused when busy, \
              {} refused over the per-source cap, {} closed on errors, {} timed out ({} in the \
              handshake, {} not reading replies)",
-            x.serving,
-            c.accepted,
+            plural(x.serving, "address", "addresses"),
+            plural(c.accepted, "connection", "connections"),
             c.refused_busy,
             c.refused_per_source,
             c.closed_on_error,
@@ -286,7 +287,7 @@ mod tests {
         assert!(t.contains("LABWG<1e>            group  active"), "{t}");
         assert!(
             t.contains(
-                "  browser: backup, master BRAVO (198.18.0.2); 3 servers, 1 workgroups listed"
+                "  browser: backup, master BRAVO (198.18.0.2); 3 servers, 1 workgroup listed"
             ),
             "{t}"
         );

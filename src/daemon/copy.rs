@@ -104,7 +104,8 @@ impl Daemon {
                     self.persist.touch();
                     info!(
                         master = %c.master, added,
-                        "copied {added} entries from the master's browse list"
+                        "copied {} from the master's browse list",
+                        crate::plural::plural(added, "entry", "entries")
                     );
                 } else {
                     debug!(master = %c.master, listed = servers.len(), "the master's list holds nothing new");

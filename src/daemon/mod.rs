@@ -375,7 +375,9 @@ pub async fn run_with(settings: Settings, ops: Operations) -> Result<(), DaemonE
     d.persist.save_at_exit(&d.node, &served, &mut save_rx).await;
     info!(
         releases = released,
-        "stopped; sent {released} name releases ({sent} datagrams in all)"
+        "stopped; sent {} ({} in all)",
+        crate::plural::plural(released, "name release", "name releases"),
+        crate::plural::plural(sent, "datagram", "datagrams")
     );
     control_task.abort();
     if let Some(t) = metrics_task {

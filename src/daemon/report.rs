@@ -305,8 +305,9 @@ impl Daemon {
                 let all = all.join(", ");
                 warn!(
                     servers = %all, names,
-                    "no WINS server answered the registration of {names} names ({all}); trying \
-                     again in {} s (is wins_server right, and does UDP 137 reach it?)",
+                    "no WINS server answered the registration of {} ({all}); trying again in \
+                     {} s (is wins_server right, and does UDP 137 reach it?)",
+                    crate::plural::plural(names, "name", "names"),
                     retry.as_secs()
                 );
             }

@@ -119,13 +119,8 @@ impl Ignored {
             parts.push(format!("{} not answering our question", self.unexpected));
         }
         Some(format!(
-            "{} {} ignored ({})",
-            self.total(),
-            if self.total() == 1 {
-                "reply"
-            } else {
-                "replies"
-            },
+            "{} ignored ({})",
+            nbtd::plural::plural(self.total(), "reply", "replies"),
             parts.join(", ")
         ))
     }

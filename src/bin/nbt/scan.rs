@@ -11,6 +11,8 @@ use nbtd::protocol::wire::ns::NodeStatus;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use nbtd::plural::plural;
+
 use crate::cidr::Cidr;
 use crate::common::{
     Found, Global, Ignore, Ignored, NameEntry, base_text, mac_text, out, print_json, random_u16,
@@ -252,10 +254,10 @@ pub async fn sweep(
         }
         if global.verbose {
             eprintln!(
-                "nbt: round {} of {}: {} addresses at {}/s",
+                "nbt: round {} of {}: {} at {}/s",
                 round + 1,
                 pacing.retries + 1,
-                pending.len(),
+                plural(pending.len(), "address", "addresses"),
                 pacing.rate
             );
         }
@@ -374,10 +376,10 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
             eprintln!("nbt: {} refused node status (RCODE {})", r.address, r.rcode);
         }
         let mut summary = format!(
-            "nbt: {} of {} addresses answered ({} requests",
+            "nbt: {} of {} answered ({}",
             report.hosts.len() + report.refused.len(),
-            report.probed,
-            report.requests
+            plural(report.probed, "address", "addresses"),
+            plural(report.requests, "request", "requests")
         );
         if report.send_errors > 0 {
             summary.push_str(&format!(", {} could not be sent", report.send_errors));

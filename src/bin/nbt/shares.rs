@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use nbtd::plural::plural;
+
 use crate::common::{Found, Global, out, print_json, render_table};
 use crate::lookup;
 use nbtd::smbclient::{Session, SmbError, Target, rap_text, share_type_text};
@@ -131,7 +133,10 @@ pub async fn run(req: Request, global: &Global) -> anyhow::Result<Found> {
             (Some(s), None) => format!("{s} ({ip})"),
             _ => ip.to_string(),
         };
-        eprintln!("nbt: {} shares on {who}", report.shares.len());
+        eprintln!(
+            "nbt: {} on {who}",
+            plural(report.shares.len(), "share", "shares")
+        );
     }
     if let Some(why) = &report.incomplete {
         eprintln!("nbt: the list is partial: {why}");

@@ -38,6 +38,7 @@ use crate::common::{Found, Global, base_text, out, print_json, random_u16, rende
 use crate::exchange::{self, IfaceChoice, recv_any};
 use crate::lookup::{self, QueryAnswer, StopAt, Target};
 use crate::scan::{self, HostLine, Pacing};
+use nbtd::plural::plural;
 use nbtd::smbclient::{self as smb, rap_text};
 
 /// The workgroup asked for when none is named and no daemon says which is ours.
@@ -713,8 +714,8 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
             format!(", backups {}", view.backups.join(" "))
         };
         eprintln!(
-            "nbt: {} machines in {wg}, {master}{backups} ({})",
-            view.machines.len(),
+            "nbt: {} in {wg}, {master}{backups} ({})",
+            plural(view.machines.len(), "machine", "machines"),
             origin(view)
         );
     } else {
@@ -722,8 +723,8 @@ pub fn print(view: &View, global: &Global) -> anyhow::Result<Found> {
             out(l)?;
         }
         eprintln!(
-            "nbt: {} workgroups ({})",
-            view.workgroups.len(),
+            "nbt: {} ({})",
+            plural(view.workgroups.len(), "workgroup", "workgroups"),
             origin(view)
         );
     }
