@@ -457,8 +457,10 @@ fn a_log_level_is_a_level_and_warning_means_warn() {
         let e = log_directive(bad).unwrap_err();
         assert!(e.contains(LOG_LEVELS), "{bad}: {e}");
     }
-    let mut c = Config::default();
-    c.log_level = "notice".into();
+    let c = Config {
+        log_level: "notice".into(),
+        ..Config::default()
+    };
     let e = c.resolve(host("h")).unwrap_err().to_string();
     assert!(
         e.contains("log_level = \"notice\"") && e.contains("\"notice\" is not a level"),
@@ -468,7 +470,9 @@ fn a_log_level_is_a_level_and_warning_means_warn() {
         e.contains("warn (or warning)") && e.contains("trace"),
         "{e}"
     );
-    let mut c = Config::default();
-    c.log_level = "info,nbtd=warning".into();
+    let c = Config {
+        log_level: "info,nbtd=warning".into(),
+        ..Config::default()
+    };
     assert_eq!(c.resolve(host("h")).unwrap().log_level, "info,nbtd=warn");
 }
