@@ -576,10 +576,9 @@ mod tests {
         }
     }
 
-    /// A client that connects and says nothing is closed after the handshake timeout; one that
-    /// sends an oversize header is closed at once; the service keeps serving afterwards.
-    #[tokio::test(flavor = "current_thread")]
-    async fn limits_close_bad_clients_and_the_service_goes_on() {
+    /// Serves the listing of [`local`] on a loopback port with `limits`; returns the address
+    /// and the service's counters.
+    async fn serve(limits: SessionLimits) -> (std::net::SocketAddr, Arc<SessionCounters>) {
         let (snapshots, mut requests) = Snapshots::channel();
         let snap = Arc::new(ListingSnapshot {
             local: local(),
@@ -590,16 +589,38 @@ mod tests {
                 let _ = tx.send(snap.clone());
             }
         });
-        let limits = SessionLimits {
-            max_connections: 2,
-            handshake_timeout: Duration::from_millis(200),
-            ..SessionLimits::default()
-        };
         let svc = SessionService::new(limits, snapshots);
         let counters = svc.counters.clone();
         let listener = bind(Ipv4Addr::LOCALHOST, 0).await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(svc.serve(listener, Ipv4Addr::LOCALHOST));
+        (addr, counters)
+    }
+
+    /// A SESSION REQUEST from CLIENT for NBTD, as bytes.
+    fn session_request() -> Vec<u8> {
+        use nbt_protocol::wire::Emit;
+        nbt_protocol::wire::ssn::SessionPacket::SessionRequest(
+            nbt_protocol::wire::ssn::SessionRequest {
+                called_name: NetbiosName::new("NBTD", 0x20).unwrap().into(),
+                calling_name: NetbiosName::new("CLIENT", 0).unwrap().into(),
+                trailing: Vec::new(),
+            },
+        )
+        .to_vec()
+        .unwrap()
+    }
+
+    /// A client that connects and says nothing is closed after the handshake timeout; one that
+    /// sends an oversize header is closed at once; the service keeps serving afterwards.
+    #[tokio::test(flavor = "current_thread")]
+    async fn limits_close_bad_clients_and_the_service_goes_on() {
+        let (addr, counters) = serve(SessionLimits {
+            max_connections: 2,
+            handshake_timeout: Duration::from_millis(200),
+            ..SessionLimits::default()
+        })
+        .await;
 
         let mut silent = TcpStream::connect(addr).await.unwrap();
         let mut buf = [0u8; 16];
@@ -619,15 +640,7 @@ mod tests {
 
         // A proper session request still gets its positive response.
         let mut ok = TcpStream::connect(addr).await.unwrap();
-        let req = nbt_protocol::wire::ssn::SessionPacket::SessionRequest(
-            nbt_protocol::wire::ssn::SessionRequest {
-                called_name: NetbiosName::new("NBTD", 0x20).unwrap().into(),
-                calling_name: NetbiosName::new("CLIENT", 0).unwrap().into(),
-                trailing: Vec::new(),
-            },
-        );
-        use nbt_protocol::wire::Emit;
-        ok.write_all(&req.to_vec().unwrap()).await.unwrap();
+        ok.write_all(&session_request()).await.unwrap();
         let mut resp = [0u8; 4];
         tokio::time::timeout(Duration::from_secs(5), ok.read_exact(&mut resp))
             .await
@@ -643,21 +656,7 @@ mod tests {
     /// that fit in [`MAX_QUEUED_BYTES`] and a close, not all ten.
     #[tokio::test(flavor = "current_thread")]
     async fn a_reply_is_cut_at_the_queue_cap_and_the_connection_closed() {
-        let (snapshots, mut requests) = Snapshots::channel();
-        let snap = Arc::new(ListingSnapshot {
-            local: local(),
-            lists: BTreeMap::new(),
-        });
-        tokio::spawn(async move {
-            while let Some(tx) = requests.recv().await {
-                let _ = tx.send(snap.clone());
-            }
-        });
-        let svc = SessionService::new(SessionLimits::default(), snapshots);
-        let counters = svc.counters.clone();
-        let listener = bind(Ipv4Addr::LOCALHOST, 0).await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(svc.serve(listener, Ipv4Addr::LOCALHOST));
+        let (addr, counters) = serve(SessionLimits::default()).await;
 
         let message = |smb: &[u8]| {
             let n = smb.len();
@@ -672,15 +671,7 @@ mod tests {
             h.resize(32, 0);
             h
         };
-        let req = nbt_protocol::wire::ssn::SessionPacket::SessionRequest(
-            nbt_protocol::wire::ssn::SessionRequest {
-                called_name: NetbiosName::new("NBTD", 0x20).unwrap().into(),
-                calling_name: NetbiosName::new("CLIENT", 0).unwrap().into(),
-                trailing: Vec::new(),
-            },
-        );
-        use nbt_protocol::wire::Emit;
-        let mut out = req.to_vec().unwrap();
+        let mut out = session_request();
         let mut negotiate = header(0x72);
         let dialects = b"\x02NT LM 0.12\x00";
         negotiate.push(0);
