@@ -12,7 +12,7 @@ use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use nbtd::control::{DaemonStatus, ElectionKind, NameStatusState, query_browse_list, query_status};
+use nbtd::control::{ElectionKind, NameStatusState, query_browse_list, query_status};
 use nbtd::protocol::NetbiosName;
 use nbtd::protocol::engine::dgram::DatagramLayer;
 use nbtd::protocol::engine::{IfaceAddr, IfaceId};
@@ -22,15 +22,12 @@ use nbtd::protocol::wire::browse::{
     Announcement, BrowserFrame, MAILSLOT_BROWSE, ServerName, ServerType,
 };
 use nbtd::protocol::wire::ns::PacketKind;
-use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, free_tcp_port, port_args};
+use nbtd_harness::{
+    Client, Daemon, PATIENCE, Scratch, all_active, free_ports, free_tcp_port, port_args,
+};
 
 /// The longest wait for an election on an idle loopback (four ballots a second apart).
 const ELECTION_PATIENCE: Duration = Duration::from_secs(40);
-
-fn all_active(st: &DaemonStatus) -> bool {
-    let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-    !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-}
 
 /// A HostAnnouncement of `name` in TESTWG, as a datagram from 127.0.0.2.
 fn announcement(name: &str, datagram_port: u16) -> Vec<u8> {

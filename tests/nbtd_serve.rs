@@ -8,68 +8,21 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use nbtd::control::{DaemonStatus, NameStatusState, query_status};
+use nbtd::control::query_status;
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::{PacketKind, Rcode};
-use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, port_args};
+use nbtd_harness::{Client, PATIENCE, Scratch, start_loopback};
 
 fn name(s: &str, suffix: u8) -> ScopedName {
     ScopedName::unscoped(NetbiosName::new(s, suffix).unwrap())
 }
 
-/// Polls the control socket until every name is active (bounded).
-fn wait_active(d: &mut Daemon, dir: &Scratch) -> DaemonStatus {
-    let end = Instant::now() + PATIENCE;
-    let mut last = None;
-    while Instant::now() < end {
-        if let Some(s) = d.exited() {
-            panic!("nbtd exited with {s:?}:\n{}", d.stderr());
-        }
-        if let Ok(st) = query_status(&dir.control_socket()) {
-            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-            if !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active) {
-                return st;
-            }
-            last = Some(st);
-        }
-        sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "names not active within {PATIENCE:?}: {last:#?}\n{}",
-        d.stderr()
-    );
-}
-
-/// Starts nbtd as `name` in workgroup TESTWG on loopback with free test ports, never the
-/// local master (so that its names stay the five the tests expect); returns its scratch
-/// directory, its name service port and the daemon.
-fn start_on_loopback(scratch: &str, name: &str) -> (Scratch, u16, Daemon) {
-    let dir = Scratch::new(scratch);
-    let ports = free_ports();
-    let mut args = port_args(ports);
-    args.extend(
-        [
-            "--interfaces",
-            "lo",
-            "--netbios-name",
-            name,
-            "--workgroup",
-            "TESTWG",
-            "--log-level",
-            "info",
-            "--no-local-master",
-        ]
-        .map(String::from),
-    );
-    args.extend(dir.daemon_paths());
-    let d = Daemon::start(&args);
-    (dir, ports.0, d)
-}
-
 #[test]
 fn serves_names_on_loopback_and_releases_them_on_sigterm() {
-    let (dir, port, mut d) = start_on_loopback("serve", "nbtdtest");
-    let st = wait_active(&mut d, &dir);
+    // Never the local master, so that its names stay the five checked below.
+    let dir = Scratch::new("serve");
+    let (mut d, (port, _)) = start_loopback(&dir, "nbtdtest", &["--no-local-master"]);
+    let st = d.wait_active(&dir, "names not active");
 
     assert_eq!(st.netbios_name, "NBTDTEST");
     assert_eq!(st.workgroup, "TESTWG");
@@ -191,8 +144,9 @@ fn node_status_is_rate_limited_per_source_and_queries_are_not() {
     use nbtd::protocol::wire::ns::NameServicePacket;
     use std::net::UdpSocket;
 
-    let (dir, port, mut d) = start_on_loopback("ratelimit", "nbtdrate");
-    wait_active(&mut d, &dir);
+    let dir = Scratch::new("ratelimit");
+    let (mut d, (port, _)) = start_loopback(&dir, "nbtdrate", &["--no-local-master"]);
+    d.wait_active(&dir, "names not active");
     let server = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
 
     // Sends `n` requests built by `make` from `from` at once, and counts the answers that

@@ -6,14 +6,12 @@ mod nbtd_harness;
 
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use nbtd::control::{NameStatusState, query_status};
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::PacketKind;
 use nbtd::state::StateFile;
-use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, port_args};
+use nbtd_harness::{Client, PATIENCE, Scratch, start_loopback};
 
 /// Corrupt contents a crash, a full disk or a stray editor could leave, by what they are.
 fn cases() -> Vec<(&'static str, Vec<u8>)> {
@@ -54,42 +52,10 @@ fn a_corrupt_state_file_is_moved_aside_logged_and_nbtd_serves() {
         let file = state.join("browse.json");
         std::fs::write(&file, &bytes).unwrap();
 
-        let ports = free_ports();
-        let mut args = port_args(ports);
-        args.extend(
-            [
-                "--interfaces",
-                "lo",
-                "--netbios-name",
-                "CORRUPTTEST",
-                "--workgroup",
-                "TESTWG",
-                "--log-level",
-                "info",
-            ]
-            .map(String::from),
-        );
-        args.extend(dir.daemon_paths());
-        let mut d = Daemon::start(&args);
+        let (mut d, ports) = start_loopback(&dir, "CORRUPTTEST", &[]);
 
         // It starts: every name active, within a bounded wait.
-        let until = Instant::now() + PATIENCE;
-        loop {
-            assert!(d.exited().is_none(), "{what}: nbtd exited:\n{}", d.stderr());
-            let active = query_status(&dir.control_socket()).is_ok_and(|st| {
-                let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-                !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-            });
-            if active {
-                break;
-            }
-            assert!(
-                Instant::now() < until,
-                "{what}: nbtd did not come up:\n{}",
-                d.stderr()
-            );
-            sleep(Duration::from_millis(50));
-        }
+        d.wait_active(&dir, &format!("{what}: nbtd did not come up"));
 
         // The file was moved aside, unchanged, and the log says so and where.
         let aside = moved_aside(&state);

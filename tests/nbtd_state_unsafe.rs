@@ -8,59 +8,15 @@ mod nbtd_harness;
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt, symlink};
 use std::path::Path;
-use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use nbtd::control::{NameStatusState, query_status};
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::PacketKind;
 use nbtd::state::StateFile;
-use nbtd_harness::{Client, Daemon, PATIENCE, Scratch, free_ports, port_args};
+use nbtd_harness::{Client, PATIENCE, Scratch, start_loopback};
 
 /// Far above what nbtd needs with an empty list, far below a state file read without end.
 const MAX_RSS_KIB: u64 = 64 * 1024;
-
-/// Starts nbtd on loopback with its state and socket in `dir`.
-fn start(dir: &Scratch, name: &str) -> (Daemon, (u16, u16)) {
-    let ports = free_ports();
-    let mut args = port_args(ports);
-    args.extend(
-        [
-            "--interfaces",
-            "lo",
-            "--netbios-name",
-            name,
-            "--workgroup",
-            "TESTWG",
-            "--log-level",
-            "info",
-        ]
-        .map(String::from),
-    );
-    args.extend(dir.daemon_paths());
-    (Daemon::start(&args), ports)
-}
-
-/// Waits until every name is active, failing if nbtd exits or takes longer than [`PATIENCE`].
-fn wait_active(d: &mut Daemon, dir: &Scratch, what: &str) {
-    let until = Instant::now() + PATIENCE;
-    loop {
-        assert!(d.exited().is_none(), "{what}: nbtd exited:\n{}", d.stderr());
-        let active = query_status(&dir.control_socket()).is_ok_and(|st| {
-            let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
-            !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
-        });
-        if active {
-            return;
-        }
-        assert!(
-            Instant::now() < until,
-            "{what}: nbtd did not come up within {PATIENCE:?}:\n{}",
-            d.stderr()
-        );
-        sleep(Duration::from_millis(50));
-    }
-}
 
 /// VmRSS of a process, in KiB.
 fn rss_kib(pid: u32) -> u64 {
@@ -109,8 +65,8 @@ fn a_state_file_that_is_a_link_to_dev_zero_or_a_fifo_is_refused_and_nbtd_serves(
         std::fs::create_dir_all(&state).unwrap();
         plant(&state.join("browse.json"));
 
-        let (mut d, ports) = start(&dir, "UNSAFETEST");
-        wait_active(&mut d, &dir, what);
+        let (mut d, ports) = start_loopback(&dir, "UNSAFETEST", &[]);
+        d.wait_active(&dir, what);
         let rss = rss_kib(d.pid());
         assert!(rss < MAX_RSS_KIB, "{what}: VmRSS {rss} KiB");
 
@@ -158,8 +114,8 @@ fn a_link_planted_at_the_temporary_file_is_not_followed_by_a_save() {
     std::fs::write(&victim, b"not nbtd's to write\n").unwrap();
     symlink(&victim, state.join("browse.json.tmp")).unwrap();
 
-    let (mut d, _) = start(&dir, "TMPLINKTEST");
-    wait_active(&mut d, &dir, "a link at browse.json.tmp");
+    let (mut d, _) = start_loopback(&dir, "TMPLINKTEST", &[]);
+    d.wait_active(&dir, "a link at browse.json.tmp");
     // The stop saves the list through browse.json.tmp.
     d.signal("TERM");
     assert_eq!(d.wait(PATIENCE).code(), Some(0), "{}", d.stderr());
@@ -183,8 +139,8 @@ fn a_link_planted_at_the_temporary_file_is_not_followed_by_a_save() {
 #[test]
 fn the_state_directory_nbtd_creates_is_0700() {
     let dir = Scratch::new("state-mode");
-    let (mut d, _) = start(&dir, "MODETEST");
-    wait_active(&mut d, &dir, "a new state directory");
+    let (mut d, _) = start_loopback(&dir, "MODETEST", &[]);
+    d.wait_active(&dir, "a new state directory");
     let mode = std::fs::metadata(dir.path("state"))
         .unwrap()
         .permissions()

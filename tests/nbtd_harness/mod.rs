@@ -91,6 +91,35 @@ pub fn free_ports() -> (u16, u16) {
     panic!("no second free UDP port on loopback");
 }
 
+/// Whether nbtd has names and every one of them is active.
+pub fn all_active(st: &DaemonStatus) -> bool {
+    let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
+    !names.is_empty() && names.iter().all(|n| n.state == NameStatusState::Active)
+}
+
+/// Starts nbtd as `name` in workgroup TESTWG on loopback, on free test ports, logging at info,
+/// with its state and control socket in `dir` and then `extra`; returns it and its ports.
+pub fn start_loopback(dir: &Scratch, name: &str, extra: &[&str]) -> (Daemon, (u16, u16)) {
+    let ports = free_ports();
+    let mut args = port_args(ports);
+    args.extend(
+        [
+            "--interfaces",
+            "lo",
+            "--netbios-name",
+            name,
+            "--workgroup",
+            "TESTWG",
+            "--log-level",
+            "info",
+        ]
+        .map(String::from),
+    );
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args.extend(dir.daemon_paths());
+    (Daemon::start(&args), ports)
+}
+
 /// A TCP port free on 127.0.0.1.
 pub fn free_tcp_port() -> u16 {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -218,6 +247,12 @@ impl Daemon {
             "{what}: not within {patience:?}: {last:#?}\n{}",
             self.stderr()
         );
+    }
+
+    /// Waits up to [`PATIENCE`] until every name is active ([`all_active`]), and returns the
+    /// status then; panics with `what` otherwise, or at once if nbtd exits.
+    pub fn wait_active(&mut self, dir: &Scratch, what: &str) -> DaemonStatus {
+        self.wait_for_status(&dir.control_socket(), what, PATIENCE, all_active)
     }
 
     /// Whether it has exited, without waiting.
