@@ -5,13 +5,12 @@
 mod nbtd_harness;
 
 use std::net::Ipv4Addr;
-use std::path::Path;
 use std::time::SystemTime;
 
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::PacketKind;
 use nbtd::state::StateFile;
-use nbtd_harness::{Client, PATIENCE, Scratch, start_loopback};
+use nbtd_harness::{Client, PATIENCE, Scratch, moved_aside, start_loopback};
 
 /// Corrupt contents a crash, a full disk or a stray editor could leave, by what they are.
 fn cases() -> Vec<(&'static str, Vec<u8>)> {
@@ -28,19 +27,6 @@ fn cases() -> Vec<(&'static str, Vec<u8>)> {
         ),
         ("an empty file", Vec::new()),
     ]
-}
-
-/// The files in `dir` whose names start with `browse.json.corrupt-`.
-fn moved_aside(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("browse.json.corrupt-"))
-        })
-        .collect()
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use nbtd::protocol::name::{NetbiosName, ScopedName};
 use nbtd::protocol::wire::ns::PacketKind;
 use nbtd::state::StateFile;
-use nbtd_harness::{Client, PATIENCE, Scratch, start_loopback};
+use nbtd_harness::{Client, PATIENCE, Scratch, moved_aside, start_loopback};
 
 /// Far above what nbtd needs with an empty list, far below a state file read without end.
 const MAX_RSS_KIB: u64 = 64 * 1024;
@@ -26,19 +26,6 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("no VmRSS in {status}"))
-}
-
-/// The entries in `dir` whose names start with `browse.json.corrupt-`.
-fn moved_aside(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("browse.json.corrupt-"))
-        })
-        .collect()
 }
 
 #[test]

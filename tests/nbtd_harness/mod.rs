@@ -91,6 +91,20 @@ pub fn free_ports() -> (u16, u16) {
     panic!("no second free UDP port on loopback");
 }
 
+/// The entries in `dir` whose names start with `browse.json.corrupt-`: state files nbtd moved
+/// aside.
+pub fn moved_aside(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("browse.json.corrupt-"))
+        })
+        .collect()
+}
+
 /// Whether nbtd has names and every one of them is active.
 pub fn all_active(st: &DaemonStatus) -> bool {
     let names: Vec<_> = st.interfaces.iter().flat_map(|i| &i.names).collect();
